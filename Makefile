@@ -1,0 +1,21 @@
+# The README's two commands: `make test` and `make demo`. Both build .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: test demo bench clean
+
+$(STAMP): setup.cfg pyproject.toml $(wildcard bin/*)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -q
+
+demo: $(STAMP)
+	PATH="$(BIN):$$PATH" $(BIN)/python demo/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
