@@ -1,0 +1,130 @@
+"""The ClassAd language, with the surface of HTCondor's ``classad2`` module.
+
+    >>> from pycondorlite import classad
+    >>> ad = classad.parseOne('hardwareprofile = "large"\\nRequirements = true\\n')
+    >>> classad.ExprTree('hardwareprofile == "LARGE"').eval(ad)
+    True
+
+Evaluation uses the command-line tools' "old" semantics unless the knob
+STRICT_CLASSAD_EVALUATION is true (see semantics.py).
+"""
+
+import enum
+
+from .ad import ClassAd, ExprTree
+from .errors import ClassAdException, ClassAdSyntaxError
+from .parsing import iter_new_ads, iter_old_ads, looks_new
+from .printer import quote_string, unparse_value
+from .semantics import old_semantics, set_old_semantics
+from .value import Value, Undefined, Error
+
+__all__ = [
+    "ClassAd", "ExprTree", "Value", "ParserType", "Parser", "ClassAdException",
+    "ClassAdSyntaxError", "parseAds", "parseOne", "parseNext", "quote", "unquote",
+    "lastError", "version",
+]
+
+
+class ParserType(enum.IntEnum):
+    """Serialisation formats, numbered as classad2 numbers them."""
+    Auto = -1
+    Old = 0
+    XML = 1
+    JSON = 2
+    New = 3
+    FileAuto = 4
+
+
+Parser = ParserType
+
+
+def _text_of(input):
+    if isinstance(input, str):
+        return input
+    return "".join(input)
+
+
+def _iter_ads(text, parser, strict=False):
+    """Yield (ClassAd, end offset) for each ad of text."""
+    old = old_semantics()
+    if parser in (ParserType.Auto, ParserType.FileAuto):
+        parser = ParserType.New if looks_new(text) else ParserType.Old
+    if parser == ParserType.Old:
+        for attrs, names, end in iter_old_ads(text, old, strict):
+            yield ClassAd._from_dicts(attrs, names), end
+    elif parser == ParserType.New:
+        for node, end in iter_new_ads(text, old, strict):
+            yield ClassAd._from_pairs(node.attrs), end
+    else:
+        raise ClassAdException("parser type %s is not supported" % parser.name)
+
+
+def parseAds(input, parser=ParserType.Auto):
+    """An iterator over the ads in input (a string or a file), old or new syntax."""
+    return (ad for ad, _ in _iter_ads(_text_of(input), ParserType(parser)))
+
+
+def parseOne(input, parser=ParserType.Auto):
+    """All the ads in input merged into one ClassAd."""
+    result = ClassAd()
+    for ad, _ in _iter_ads(_text_of(input), ParserType(parser)):
+        result.update(ad)
+    return result
+
+
+def parseNext(input, parser=ParserType.Auto):
+    """The first ad of input; a file is left positioned after it."""
+    if isinstance(input, str):
+        for ad, _ in _iter_ads(input, ParserType(parser)):
+            return ad
+        return None
+    lines = []
+    parser = ParserType(parser)
+    depth = 0
+    while True:
+        line = input.readline()
+        if not line:
+            break
+        lines.append(line)
+        if parser in (ParserType.Auto, ParserType.FileAuto) and "".join(lines).strip():
+            parser = ParserType.New if looks_new("".join(lines)) else ParserType.Old
+        if parser == ParserType.Old:
+            if not line.strip() and "".join(lines).strip():
+                break
+        elif parser == ParserType.New:
+            depth += line.count("[") - line.count("]")
+            if depth <= 0 and "]" in line:
+                break
+    for ad, _ in _iter_ads("".join(lines), parser):
+        return ad
+    return None
+
+
+def parse_ads_strict(text, parser=ParserType.Auto):
+    """Like parseAds, but a bad line raises ClassAdSyntaxError naming its line
+    (for the command-line tools)."""
+    return [ad for ad, _ in _iter_ads(text, ParserType(parser), strict=True)]
+
+
+def quote(input):
+    """input as a ClassAd string literal."""
+    return quote_string(input)
+
+
+def unquote(input):
+    """The string a ClassAd string literal denotes."""
+    try:
+        v = ExprTree(input).eval()
+    except ClassAdSyntaxError:
+        raise ValueError("String does not parse to a ClassAd literal") from None
+    if not isinstance(v, str):
+        raise ValueError("String does not parse to a ClassAd literal")
+    return v
+
+
+def lastError():
+    return ""
+
+
+def version():
+    return "24.12.24"

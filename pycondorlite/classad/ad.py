@@ -1,0 +1,356 @@
+"""ClassAd (a case-insensitive mapping of attribute names to expressions)
+and ExprTree, with the surface of classad2's."""
+
+from collections.abc import MutableMapping
+
+from . import compiler
+from . import nodes as N
+from . import printer
+from .compiler import Env, EvalFailure, ListValue, compile_node
+from .errors import ClassAdException, ClassAdSyntaxError
+from .parsing import parse_exprtree_text, iter_new_ads
+from .semantics import old_semantics
+from .value import Value
+
+
+def _from_python(value):
+    """A tree for a Python value stored into an ad."""
+    if isinstance(value, ExprTree):
+        return value._node
+    if value is None:
+        return N.UNDEFINED_LIT
+    if isinstance(value, Value):
+        return N.Literal(Value(value))
+    if isinstance(value, (bool, str)):
+        return N.Literal(value)
+    if isinstance(value, int):
+        if not (-(1 << 63) <= value < (1 << 63)):
+            raise OverflowError("int too big to convert")
+        return N.Literal(int(value))
+    if isinstance(value, float):
+        return N.Literal(float(value))
+    if isinstance(value, ClassAd):
+        return N.AdExpr([(value._names[k], e) for k, e in value._attrs.items()])
+    if isinstance(value, dict):
+        return N.AdExpr([(str(k), _from_python(v)) for k, v in value.items()])
+    if isinstance(value, (list, tuple)):
+        return N.ListExpr([_from_python(v) for v in value])
+    raise ClassAdException("Unable to convert Python object to a ClassAd expression.")
+
+
+def _node_to_python(node, parent=None):
+    """What ``ad[key]`` gives for a stored tree: a value if literal, else an ExprTree."""
+    t = node.__class__
+    if t is N.Literal:
+        return node.value
+    if t is N.ListExpr:
+        return [_node_to_python(i, parent) for i in node.items]
+    if t is N.AdExpr:
+        ad = ClassAd._from_pairs(node.attrs)
+        ad._parent = parent
+        return ad
+    if t is N.AdRef:
+        return node.ad
+    return ExprTree._wrap(node)
+
+
+def _value_to_python(v):
+    """An evaluated value as classad2 returns it."""
+    if isinstance(v, list):
+        exprs = getattr(v, "exprs", None)
+        if exprs is not None:
+            out = []
+            for e, val in zip(exprs, list.__iter__(v)):
+                if e.__class__ is N.Literal:
+                    out.append(e.value)
+                elif e.__class__ is N.ListExpr or e.__class__ is N.AdExpr:
+                    out.append(_value_to_python(val))
+                else:
+                    out.append(ExprTree._wrap(e))
+            return out
+        return [_value_to_python(x) for x in v]
+    return v
+
+
+class ExprTree:
+    """An expression in the ClassAd language."""
+
+    __slots__ = ("_node",)
+
+    def __init__(self, expr=None):
+        if expr is None:
+            self._node = N.UNDEFINED_LIT
+        elif isinstance(expr, ExprTree):
+            self._node = expr._node
+        elif isinstance(expr, str):
+            self._node = parse_exprtree_text(expr, old_semantics())
+        else:
+            raise TypeError("expr must be None, str, or ExprTree")
+
+    @classmethod
+    def _wrap(cls, node):
+        e = cls.__new__(cls)
+        e._node = node
+        return e
+
+    def eval(self, scope=None, target=None):
+        """The value of the expression, MY being scope and TARGET target."""
+        if scope is not None and not isinstance(scope, ClassAd):
+            raise TypeError("scope must be a ClassAd")
+        if target is not None and not isinstance(target, ClassAd):
+            raise TypeError("target must be a ClassAd")
+        node = self._node
+        fn = node.fn or compile_node(node)
+        try:
+            return _value_to_python(fn(Env(scope, target, old_semantics())))
+        except EvalFailure:
+            raise ClassAdException("failed to evaluate expression") from None
+
+    def simplify(self, scope=None, target=None):
+        """The value of the expression, as an ExprTree."""
+        v = self.eval(scope, target)
+        if isinstance(v, ExprTree):
+            return v
+        return ExprTree._wrap(_from_python(v))
+
+    def __eq__(self, other):
+        if type(other) is type(self):
+            return self._node == other._node
+        return False
+
+    __hash__ = None
+
+    def __str__(self):
+        return printer.pretty(self._node)
+
+    def __repr__(self):
+        return printer.unparse(self._node)
+
+
+class ClassAd(MutableMapping):
+    """A ClassAd: attribute name (any case) to expression."""
+
+    def __init__(self, input=None):
+        self._attrs = {}     # lower-case name -> tree
+        self._names = {}     # lower-case name -> name as written
+        self._parent = None  # the enclosing ad of a nested ad
+        if input is None:
+            return
+        if isinstance(input, dict):
+            for k, v in input.items():
+                self[k] = v
+            return
+        if isinstance(input, str):
+            ads = list(iter_new_ads(input, old_semantics(), strict=True))
+            if len(ads) != 1:
+                raise ClassAdSyntaxError("expected one ClassAd", 1, 1, input)
+            self._set_pairs(ads[0][0].attrs)
+            return
+        raise TypeError("input must be None, str, or dict")
+
+    @classmethod
+    def _from_pairs(cls, pairs):
+        ad = cls.__new__(cls)
+        ad._attrs = {}
+        ad._names = {}
+        ad._parent = None
+        ad._set_pairs(pairs)
+        return ad
+
+    @classmethod
+    def _from_dicts(cls, attrs, names):
+        ad = cls.__new__(cls)
+        ad._attrs = attrs
+        ad._names = names
+        ad._parent = None
+        return ad
+
+    def _set_pairs(self, pairs):
+        attrs, names = self._attrs, self._names
+        for name, node in pairs:
+            key = name.lower()
+            attrs[key] = node
+            if key not in names:
+                names[key] = name
+
+    # --- mapping ---------------------------------------------------------
+    def __len__(self):
+        return len(self._attrs)
+
+    def __iter__(self):
+        names = self._names
+        return iter([names[k] for k in sorted(names, key=printer._order)])
+
+    def __contains__(self, key):
+        return isinstance(key, str) and key.lower() in self._attrs
+
+    def __getitem__(self, key):
+        if not isinstance(key, str):
+            raise TypeError("ClassAd keys are strings")
+        node = self._attrs.get(key.lower())
+        if node is None:
+            raise KeyError(key)
+        return _node_to_python(node, self)
+
+    def get(self, key, default=None):
+        if not isinstance(key, str):
+            raise TypeError("ClassAd keys are strings")
+        node = self._attrs.get(key.lower())
+        if node is None:
+            return default
+        return _node_to_python(node, self)
+
+    def __setitem__(self, key, value):
+        if not isinstance(key, str):
+            raise TypeError("ClassAd keys are strings")
+        node = _from_python(value)
+        k = key.lower()
+        self._attrs[k] = node
+        if k not in self._names:
+            self._names[k] = key
+
+    def __delitem__(self, key):
+        if not isinstance(key, str):
+            raise TypeError("ClassAd keys are strings")
+        k = key.lower()
+        if k not in self._attrs:
+            raise KeyError(key)
+        del self._attrs[k]
+        del self._names[k]
+
+    def update(self, other=(), **kw):
+        if isinstance(other, ClassAd):
+            for k, node in other._attrs.items():
+                if k not in self._names:
+                    self._names[k] = other._names[k]
+                self._attrs[k] = node
+        else:
+            MutableMapping.update(self, other)
+        for k, v in kw.items():
+            self[k] = v
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        if self._attrs.keys() != other._attrs.keys():
+            return False
+        return all(n == other._attrs[k] for k, n in self._attrs.items())
+
+    __hash__ = None
+
+    def __reduce__(self):
+        return (ClassAd, (repr(self),))
+
+    def copy(self):
+        ad = ClassAd._from_pairs([(self._names[k], e) for k, e in self._attrs.items()])
+        ad._parent = self._parent
+        return ad
+
+    # --- expressions -----------------------------------------------------
+    def lookup(self, attr):
+        """The ExprTree of attr (KeyError if absent)."""
+        if not isinstance(attr, str):
+            raise TypeError("ClassAd keys are strings")
+        node = self._attrs.get(attr.lower())
+        if node is None:
+            raise KeyError(attr)
+        return ExprTree._wrap(node)
+
+    def eval(self, attr):
+        """The value of attr evaluated in this ad (KeyError if absent)."""
+        if not isinstance(attr, str):
+            raise TypeError("ClassAd keys are strings")
+        key = attr.lower()
+        node = self._attrs.get(key)
+        if node is None:
+            raise KeyError(attr)
+        env = Env(self, None, old_semantics())
+        try:
+            return _value_to_python(compiler.eval_attr(env, self, key, node))
+        except EvalFailure:
+            raise ClassAdException("failed to evaluate expression") from None
+
+    def evaluate(self, expr, target=None):
+        """The value of an expression (text or ExprTree) with this ad as MY."""
+        if isinstance(expr, str):
+            expr = ExprTree(expr)
+        return expr.eval(self, target)
+
+    def matches(self, ad):
+        """True when ad's Requirements, evaluated with this ad as TARGET, is true."""
+        if not isinstance(ad, ClassAd):
+            raise TypeError("ad must be a ClassAd")
+        return _requirements_hold(ad, self, old_semantics())
+
+    def symmetricMatch(self, ad):
+        """self.matches(ad) and ad.matches(self)."""
+        if not isinstance(ad, ClassAd):
+            raise TypeError("ad must be a ClassAd")
+        old = old_semantics()
+        return _requirements_hold(ad, self, old) and _requirements_hold(self, ad, old)
+
+    def flatten(self, expr):
+        """Partially evaluate expr in this ad: what can be computed is."""
+        if not isinstance(expr, ExprTree):
+            raise TypeError("expr must be an ExprTree")
+        from .flatten import flatten
+        return ExprTree._wrap(flatten(expr._node, self, old_semantics()))
+
+    def externalRefs(self, expr):
+        """Attributes expr references that this ad does not define."""
+        from .flatten import references
+        return [r for r in references(expr._node) if r.split(".")[0].lower() not in self._attrs]
+
+    def internalRefs(self, expr):
+        """Attributes expr references that this ad defines."""
+        from .flatten import references
+        return [r for r in references(expr._node) if r.split(".")[0].lower() in self._attrs]
+
+    # --- printing --------------------------------------------------------
+    def __repr__(self):
+        return printer.ad_repr(self)
+
+    def __str__(self):
+        return printer.ad_str(self)
+
+    def printOld(self):
+        return printer.ad_old(self)
+
+    def printJson(self):
+        return printer.ad_json(self)
+
+
+_new_env = Env.__new__
+
+
+def _requirements_hold(ad, target, old):
+    """ad's Requirements, with target as TARGET, as classad2's matches() converts it."""
+    node = ad._attrs.get("requirements")
+    if node is None:
+        return False
+    if node.__class__ is N.Literal:
+        v = node.value
+    else:
+        if ad._parent is None:
+            env = _new_env(Env)
+            env.cur = env.my = env.root = ad
+            env.target = target
+            env.old_semantics = old
+            env.active = 0
+            env.ctx = None
+            env.consts = None
+        else:
+            env = Env(ad, target, old)
+        try:
+            v = compiler.eval_attr(env, ad, "requirements", node)
+        except EvalFailure:
+            raise ClassAdException("failed to evaluate expression") from None
+    t = type(v)
+    if t is bool:
+        return v
+    if t is int or t is float:
+        return v != 0
+    return False
+
+
+compiler.ClassAd = ClassAd

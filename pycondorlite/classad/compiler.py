@@ -1,0 +1,996 @@
+"""Compilation of expression trees into Python closures, and their evaluation.
+
+Each node compiles once into ``fn(env) -> value`` (cached on the node, and
+nodes are cached by source text), so evaluating a Requirements expression
+walks no tree. Values are Python bool/int/float/str, ``ListValue`` (a list
+that remembers the expressions it came from), ClassAd, Value.Undefined and
+Value.Error.
+
+Attribute lookup follows libclassad (classad.cpp LookupInScope,
+attrrefs.cpp FindExpr): the current ad, then its enclosing ads; the special
+names ``self``/``parent``/``root``/``toplevel`` (plus ``my`` and
+``CurrentTime`` in old semantics); in a match, ``my``/``target`` name the two
+ads; and in old semantics an unscoped name missing from MY is looked up in
+TARGET.
+"""
+
+import math
+import time
+
+from . import nodes as N
+from .value import Value
+
+UNDEF = Value.Undefined
+ERROR = Value.Error
+
+try:  # the built-in function library, written alongside
+    from .functions import FUNCTIONS
+except Exception:  # pragma: no cover - until functions.py exists
+    FUNCTIONS = {}
+try:
+    from .functions import EvalFailed as _FnEvalFailed
+except Exception:  # pragma: no cover
+    class _FnEvalFailed(Exception):
+        pass
+try:
+    from .functions import EXACT_CASE_NAMES
+except Exception:  # pragma: no cover
+    EXACT_CASE_NAMES = {}
+
+
+# HTCondor's additions (compat_classad.cpp), and a few core functions that
+# turn an argument they cannot evaluate into error rather than failing.
+_ARG_FAILURE_IS_ERROR = frozenset("""
+    envv1tov2 mergeenvironment listtoargs argstolist stringlistsize stringlistsum
+    stringlistavg stringlistmin stringlistmax stringlistmember stringlistimember
+    stringlistsubsetmatch stringlistisubsetmatch stringlist_regexpmember userhome
+    usermap splitusername splitslotname split splitsinful evalineachcontext
+    countmatches""".split())
+_ARG_FAILURE_ALWAYS_ERROR = frozenset(("stringlistsintersect",))
+
+
+def _special_arg(n, v):
+    return v if (v is ERROR or v is UNDEF) else None
+
+
+_COMPARE_OPS = frozenset(("<", "<=", "!=", "==", ">", ">=", "is", "isnt"))
+
+
+def _compare_op_arg(n, v):
+    if n == 0 and not (type(v) is str and v.lower() in _COMPARE_OPS):
+        return ERROR
+    return None
+
+
+# Functions that stop at an argument before evaluating the next ones (which
+# only shows when a later one cannot be evaluated): n, value -> result or None.
+_EARLY_EXIT = {"strcat": _special_arg, "join": _special_arg,
+               "anycompare": _compare_op_arg, "allcompare": _compare_op_arg}
+
+
+# Argument counts of the core functions, (min, max). libclassad checks the
+# count before evaluating the arguments, which only shows when an argument
+# cannot be evaluated (a loop): then a bad count gives error, not failure.
+_ARITY = {}
+for _names, _range in (
+        ("isundefined iserror isstring isinteger isreal isboolean islist isclassad "
+         "isabstime isreltime int real bool string floor ceiling ceil round toupper "
+         "tolower size sum avg min max interval reltime getyear getmonth getdayofmonth "
+         "getdayofweek getdayofyear getdays gethours getminutes getseconds splittime "
+         "splitusername splitslotname", (1, 1)),
+        ("pow quantize strcmp stricmp member identicalmember versioncmp versiongt "
+         "versionge versionlt versionle versioneq", (2, 2)),
+        ("substr regexp regexpmember", (2, 3)),
+        ("anycompare allcompare version_in_range", (3, 3)),
+        ("regexps replace replaceall", (3, 4)),
+        ("split stringlistsize stringlistsum stringlistmin stringlistmax stringlistavg",
+         (1, 2)),
+        ("stringlistmember stringlistimember stringlistsintersect "
+         "stringlistsubsetmatch stringlistisubsetmatch", (2, 3)),
+        ("time", (0, 0)), ("random", (0, 1)), ("formattime abstime", (0, 2)),
+        ("join", (1, 1 << 30)), ("strcat", (0, 1 << 30))):
+    for _n in _names.split():
+        _ARITY[_n] = _range
+
+ClassAd = None  # set by ad.py (it imports this module)
+
+_M64 = 1 << 64
+_MIN = -(1 << 63)
+_MAX = (1 << 63) - 1
+
+
+def _wrap(v):
+    if _MIN <= v <= _MAX:
+        return v
+    return ((v - _MIN) % _M64) + _MIN
+
+
+class EvalFailure(Exception):
+    """Evaluation cannot complete (a circular reference): classad2 raises
+    "failed to evaluate expression" rather than giving error."""
+
+
+class ListValue(list):
+    """An evaluated list; ``exprs`` holds the element expressions it came from,
+    ``failed`` the indexes of elements whose evaluation failed (a loop):
+    libclassad lists are lazy, so that only fails what uses those elements."""
+    __slots__ = ("exprs", "failed")
+
+    def __init__(self, values=(), exprs=None, failed=None):
+        list.__init__(self, values)
+        self.exprs = exprs
+        self.failed = failed
+
+
+class Env:
+    """The state of one evaluation: the scope, the match partner, the mode.
+
+    ``old_semantics`` is part of the contract with functions.py.
+    """
+    __slots__ = ("cur", "my", "target", "old_semantics", "active", "root", "ctx", "consts")
+
+    def __init__(self, cur, target=None, old=True):
+        self.cur = cur
+        self.target = target
+        self.old_semantics = old
+        self.active = 0        # depth of attribute evaluation
+        my = cur
+        while my is not None and my._parent is not None:
+            my = my._parent
+        self.my = my           # the top-level ad of the scope
+        self.root = my
+        self.ctx = None        # the match context ads, made when needed
+        self.consts = None     # the literals of the template being evaluated
+
+
+# --- attribute lookup -------------------------------------------------------
+
+_MAX_DEPTH = 100
+
+
+def eval_attr(env, scope, key, node):
+    """Evaluate node, the value of attribute key of ad scope."""
+    if node.__class__ is N.Literal:
+        return node.value
+    fn = node.fn or compile_node(node)
+    # like libclassad, a depth limit (not a search for loops) ends a
+    # circular reference: evaluation fails
+    depth = env.active
+    if depth >= _MAX_DEPTH:
+        raise EvalFailure("failed to evaluate expression")
+    env.active = depth + 1
+    saved = env.cur
+    env.cur = scope
+    try:
+        return fn(env)
+    except RecursionError:
+        raise EvalFailure("failed to evaluate expression") from None
+    finally:
+        env.cur = saved
+        env.active = depth
+
+
+def _special(env, scope, key, parent):
+    """The special names, tried at each scope lacking the attribute."""
+    if key == "self" or (key == "my" and env.old_semantics):
+        return scope
+    if key == "parent":
+        return parent if parent is not None else UNDEF
+    if key in ("root", "toplevel"):
+        root = env.root if env.target is None else match_context(env)[0]
+        return root if root is not None else UNDEF
+    if key == "currenttime" and env.old_semantics:
+        return int(time.time())
+    return None
+
+
+_SPECIAL = frozenset(("self", "my", "parent", "root", "toplevel", "currenttime"))
+
+# What a match puts around the two ads (libclassad's MatchClassAd):
+#   [ lCtx = [ad = .LEFT; my = .LEFT; other = .RIGHT; target = .RIGHT];
+#     LEFT = <my>; rCtx = [...]; RIGHT = <target>; leftRankValue = LEFT.rank; ... ]
+_MATCH_NAMES = frozenset(("ad", "my", "other", "target", "lctx", "rctx", "left", "right",
+                          "leftrankvalue", "rightrankvalue", "symmetricmatch",
+                          "leftmatchesright", "rightmatchesleft"))
+_MATCH_AD_ATTRS = (("leftRankValue", "LEFT.rank"), ("rightRankValue", "RIGHT.rank"),
+                   ("symmetricMatch", "RIGHT.requirements && LEFT.requirements"),
+                   ("leftMatchesRight", "RIGHT.requirements"),
+                   ("rightMatchesLeft", "LEFT.requirements"))
+
+
+def match_context(env):
+    """(match ad, left context ad, right context ad) of a match, made once."""
+    ctx = env.ctx
+    if ctx is None:
+        from .parsing import parse_expr
+
+        def ctx_ad(me, other):
+            ad = ClassAd._from_pairs([
+                (n, N.AttrRef(None, v, absolute=True))
+                for n, v in (("ad", me), ("my", me), ("other", other), ("target", other))])
+            return ad
+        lctx = ctx_ad("LEFT", "RIGHT")
+        rctx = ctx_ad("RIGHT", "LEFT")
+        match = ClassAd._from_pairs(
+            [("lCtx", N.AdRef(lctx)), ("LEFT", N.AdRef(env.my)),
+             ("rCtx", N.AdRef(rctx)), ("RIGHT", N.AdRef(env.target))]
+            + [(n, parse_expr(t)) for n, t in _MATCH_AD_ATTRS])
+        lctx._parent = rctx._parent = match
+        ctx = env.ctx = (match, lctx, rctx)
+    return ctx
+
+
+def lookup_in_scope(env, scope, key, alternate):
+    """Find key from ad scope outwards; evaluate it."""
+    start = scope
+    target = env.target
+    while scope is not None:
+        node = scope._attrs.get(key)
+        if node is not None:
+            return eval_attr(env, scope, key, node)
+        parent = scope._parent
+        if parent is None and target is not None:
+            # a top-level ad of a match sits in its context ad
+            if scope is env.my:
+                parent = match_context(env)[1]
+            elif scope is target:
+                parent = match_context(env)[2]
+        if key in _SPECIAL:
+            v = _special(env, scope, key, parent)
+            if v is not None:
+                return v
+        scope = parent
+    if alternate and target is not None and env.old_semantics:
+        # old semantics: an unscoped name missing from MY is looked up in TARGET
+        if start is env.my:
+            return lookup_in_scope(env, target, key, False)
+        if start is target:
+            return lookup_in_scope(env, env.my, key, False)
+    return UNDEF
+
+
+def select(env, base, key):
+    """base.key: an attribute of an ad, or of each ad of a list."""
+    if ClassAd is not None and isinstance(base, ClassAd):
+        return lookup_in_scope(env, base, key, False)
+    if isinstance(base, list):
+        if getattr(base, "failed", None):
+            raise EvalFailure("failed to evaluate expression")
+        return ListValue([select(env, v, key) for v in base])
+    if base is UNDEF:
+        return UNDEF
+    return ERROR
+
+
+# --- operators --------------------------------------------------------------
+
+def _num(v):
+    """v as a number for arithmetic/comparison, or None."""
+    t = type(v)
+    if t is int or t is float:
+        return v
+    if t is bool:
+        return int(v)
+    return None
+
+
+def _strict(a, b):
+    """Error beats undefined; None when neither is special."""
+    if a is ERROR or b is ERROR:
+        return ERROR
+    if a is UNDEF or b is UNDEF:
+        return UNDEF
+    return None
+
+
+_INF = math.inf
+
+
+def _real(r):
+    # libclassad turns a result of +infinity (only +) into error
+    return ERROR if r == _INF else r
+
+
+def op_add(a, b):
+    if type(a) is int and type(b) is int:
+        return _wrap(a + b)
+    s = _strict(a, b)
+    if s is not None:
+        return s
+    x, y = _num(a), _num(b)
+    if x is None or y is None:
+        return ERROR
+    r = x + y
+    return _wrap(r) if type(r) is int else _real(r)
+
+
+def op_sub(a, b):
+    if type(a) is int and type(b) is int:
+        return _wrap(a - b)
+    s = _strict(a, b)
+    if s is not None:
+        return s
+    x, y = _num(a), _num(b)
+    if x is None or y is None:
+        return ERROR
+    r = x - y
+    return _wrap(r) if type(r) is int else _real(r)
+
+
+def op_mul(a, b):
+    s = _strict(a, b)
+    if s is not None:
+        return s
+    x, y = _num(a), _num(b)
+    if x is None or y is None:
+        return ERROR
+    r = x * y
+    return _wrap(r) if type(r) is int else _real(r)
+
+
+def op_div(a, b):
+    s = _strict(a, b)
+    if s is not None:
+        return s
+    x, y = _num(a), _num(b)
+    if x is None or y is None:
+        return ERROR
+    if type(x) is int and type(y) is int:
+        if y == 0:
+            return ERROR
+        if x == _MIN and y == -1:
+            return _MAX
+        q = abs(x) // abs(y)
+        return q if (x < 0) == (y < 0) else -q
+    if y == 0:
+        # IEEE division as libclassad does it: 0.0/0 is NaN, 1.0/-0.0 is -inf,
+        # and +inf becomes error
+        if x != x or x == 0:
+            return math.nan
+        return _real(math.copysign(math.inf, x) * math.copysign(1.0, y))
+    return _real(x / y)
+
+
+def op_mod(a, b):
+    s = _strict(a, b)
+    if s is not None:
+        return s
+    x, y = _num(a), _num(b)
+    if type(x) is not int or type(y) is not int:
+        return ERROR
+    if y == 0:
+        return ERROR
+    if y == -1:
+        return 0
+    r = abs(x) % abs(y)
+    return -r if x < 0 else r
+
+
+def _cmp(a, b):
+    """(x, y) comparable, or a special value."""
+    s = _strict(a, b)
+    if s is not None:
+        return s
+    ta, tb = type(a), type(b)
+    if ta is str and tb is str:
+        return (a.lower(), b.lower())
+    x, y = _num(a), _num(b)
+    if x is None or y is None:
+        return ERROR
+    return (x, y)
+
+
+def _make_cmp(test):
+    def op(a, b):
+        if type(a) is str and type(b) is str:
+            return test(a.lower(), b.lower())
+        ta, tb = type(a), type(b)
+        if (ta is int or ta is float) and (tb is int or tb is float):
+            return test(a, b)
+        c = _cmp(a, b)
+        if c.__class__ is tuple:
+            return test(c[0], c[1])
+        return c
+    return op
+
+
+op_eq = _make_cmp(lambda x, y: x == y)
+op_ne = _make_cmp(lambda x, y: x != y)
+op_lt = _make_cmp(lambda x, y: x < y)
+op_le = _make_cmp(lambda x, y: x <= y)
+op_gt = _make_cmp(lambda x, y: x > y)
+op_ge = _make_cmp(lambda x, y: x >= y)
+
+
+def op_is(a, b):
+    ta, tb = type(a), type(b)
+    if ta is not tb:
+        if isinstance(a, list) and isinstance(b, list):
+            # a list literal and a function's list are different kinds of
+            # value in libclassad (LIST vs SLIST)
+            if (getattr(a, "exprs", None) is None) != (getattr(b, "exprs", None) is None):
+                return False
+            return ERROR
+        return False
+    if ta is list or ta is ListValue or (ClassAd is not None and ta is ClassAd):
+        return ERROR
+    return a == b
+
+
+def op_isnt(a, b):
+    r = op_is(a, b)
+    return r if r is ERROR else not r
+
+
+def _int_operands(a, b):
+    s = _strict(a, b)
+    if s is not None:
+        return s
+    if type(a) is not int or type(b) is not int:
+        return ERROR
+    return None
+
+
+def op_band(a, b):
+    return _int_operands(a, b) or (a & b)
+
+
+def op_bor(a, b):
+    s = _int_operands(a, b)
+    return s if s is not None else a | b
+
+
+def op_bxor(a, b):
+    s = _int_operands(a, b)
+    return s if s is not None else a ^ b
+
+
+def op_lshift(a, b):
+    s = _int_operands(a, b)
+    return s if s is not None else _wrap(a << (b & 63))
+
+
+def op_rshift(a, b):
+    s = _int_operands(a, b)
+    if s is not None:
+        return s
+    if a >= 0:
+        return a >> (b & 63)
+    # a negative number: as libclassad (built for x86-64) computes it
+    if b <= 0:
+        return a
+    return -1 if b >= 64 else a >> b
+
+
+def op_urshift(a, b):
+    s = _int_operands(a, b)
+    if s is not None:
+        return s
+    if a >= 0:
+        return a >> (b & 63)
+    # libclassad masks off the sign extension: (a >> b) & ~(~0 << (64 - b))
+    keep = ~(-1 << ((64 - b) & 63)) & (_M64 - 1)
+    return _wrap((a >> (b & 63)) & keep)
+
+
+def _truth(v):
+    """bool for a logical operand, or a special value."""
+    t = type(v)
+    if t is bool:
+        return v
+    if t is int or t is float:
+        return v != 0
+    if v is UNDEF:
+        return UNDEF
+    return ERROR
+
+
+_BINARY = {
+    "+": op_add, "-": op_sub, "*": op_mul, "/": op_div, "%": op_mod,
+    "==": op_eq, "!=": op_ne, "<": op_lt, "<=": op_le, ">": op_gt, ">=": op_ge,
+    "=?=": op_is, "=!=": op_isnt, "&": op_band, "|": op_bor, "^": op_bxor,
+    "<<": op_lshift, ">>": op_rshift, ">>>": op_urshift,
+}
+
+
+def op_neg(v):
+    t = type(v)
+    if t is int:
+        return _wrap(-v)
+    if t is float:
+        return -v
+    if v is UNDEF:
+        return UNDEF
+    return ERROR
+
+
+def op_pos(v):
+    t = type(v)
+    if t is int or t is float:
+        return v
+    if v is UNDEF:
+        return UNDEF
+    return ERROR
+
+
+def op_not(v):
+    r = _truth(v)
+    if r is True or r is False:
+        return not r
+    return r
+
+
+def op_invert(v):
+    if type(v) is int:
+        return ~v
+    if v is UNDEF:
+        return UNDEF
+    return ERROR
+
+
+_UNARY = {"-": op_neg, "+": op_pos, "!": op_not, "~": op_invert}
+
+
+# --- compilation ------------------------------------------------------------
+
+def compile_node(node):
+    """The closure of node (compiled once, cached on the node)."""
+    fn = node.fn
+    if fn is None:
+        fn = _COMPILERS[node.__class__](node)
+        node.fn = fn
+    return fn
+
+
+def _c_literal(node):
+    v = node.value
+
+    def lit(env):
+        return v
+    return lit
+
+
+def _c_attrref(node):
+    key = node.lname
+    if node.base is None:
+        if node.absolute:
+            def absolute(env):
+                root = env.root if env.target is None else match_context(env)[0]
+                if root is None:
+                    return UNDEF
+                return lookup_in_scope(env, root, key, False)
+            return absolute
+
+        if key in _SPECIAL or key in _MATCH_NAMES:
+            def ref(env):
+                return lookup_in_scope(env, env.cur, key, True)
+            return ref
+
+        def ref(env):
+            scope = env.cur
+            if scope is not None:
+                n = scope._attrs.get(key)
+                if n is not None:
+                    if n.__class__ is N.Literal:
+                        return n.value
+                    return eval_attr(env, scope, key, n)
+                if scope._parent is None:
+                    # a top-level ad lacking it: in a match under old
+                    # semantics, the other ad (the common case, inlined)
+                    target = env.target
+                    if target is None:
+                        return UNDEF
+                    if not env.old_semantics:
+                        return UNDEF
+                    if scope is env.my:
+                        other = target
+                    elif scope is target:
+                        other = env.my
+                    else:
+                        return UNDEF
+                    return lookup_in_scope(env, other, key, False)
+            return lookup_in_scope(env, scope, key, True)
+        return ref
+    base = compile_node(node.base)
+    b = node.base
+    if b.__class__ is N.AttrRef and b.base is None and not b.absolute \
+            and b.lname in ("target", "my"):
+        # TARGET.x / MY.x: the common matchmaking case, one level less deep
+        bkey = b.lname
+
+        def scoped(env):
+            scope = env.cur
+            if scope is not None and bkey not in scope._attrs and scope is env.my \
+                    and env.target is not None:
+                ad = env.target if bkey == "target" else scope
+                n = ad._attrs.get(key)
+                if n is not None:
+                    if n.__class__ is N.Literal:
+                        return n.value
+                    return eval_attr(env, ad, key, n)
+                return lookup_in_scope(env, ad, key, False)
+            return select(env, base(env), key)
+        return scoped
+
+    def selection(env):
+        return select(env, base(env), key)
+    return selection
+
+
+def _c_binary(node):
+    op = node.op
+    left = compile_node(node.left)
+    right = compile_node(node.right)
+    if op == "&&":
+        def land(env):
+            a = left(env)
+            if a is True:
+                b = right(env)
+                if b is True or b is False:
+                    return b
+                return _truth(b)
+            a = _truth(a)
+            if a is False:
+                return False
+            b = _truth(right(env))   # evaluated even after error, as libclassad does
+            if a is ERROR:
+                return ERROR
+            if a is True:
+                return b
+            # a is undefined
+            if b is False or b is ERROR:
+                return b
+            return UNDEF
+        return land
+    if op == "||":
+        def lor(env):
+            a = left(env)
+            if a is False:
+                b = right(env)
+                if b is True or b is False:
+                    return b
+                return _truth(b)
+            a = _truth(a)
+            if a is True:
+                return True
+            b = _truth(right(env))
+            if a is ERROR:
+                return ERROR
+            if a is False:
+                return b
+            if b is True or b is ERROR:
+                return b
+            return UNDEF
+        return lor
+    if op in ("==", "!=") and node.right.__class__ is N.Literal \
+            and type(node.right.value) is str:
+        low = node.right.value.lower()
+        slow = _BINARY[op]
+        lit = node.right.value
+        if op == "==":
+            def eq_str(env):
+                a = left(env)
+                if type(a) is str:
+                    return a.lower() == low
+                return slow(a, lit)
+            return eq_str
+
+        def ne_str(env):
+            a = left(env)
+            if type(a) is str:
+                return a.lower() != low
+            return slow(a, lit)
+        return ne_str
+    if op == "==":
+        def eq(env):
+            a = left(env)
+            b = right(env)
+            if type(a) is str and type(b) is str:
+                return a.lower() == b.lower()
+            return op_eq(a, b)
+        return eq
+    f = _BINARY[op]
+
+    def binary(env):
+        return f(left(env), right(env))
+    return binary
+
+
+def _c_unary(node):
+    f = _UNARY[node.op]
+    operand = compile_node(node.operand)
+
+    def unary(env):
+        return f(operand(env))
+    return unary
+
+
+def _c_paren(node):
+    return compile_node(node.expr)
+
+
+def _c_ternary(node):
+    cond = compile_node(node.cond)
+    other = compile_node(node.other)
+    if node.then is None:
+        def elvis(env):
+            v = cond(env)
+            return other(env) if v is UNDEF else v
+        return elvis
+    then = compile_node(node.then)
+
+    def ternary(env):
+        c = _truth(cond(env))
+        if c is True:
+            return then(env)
+        if c is False:
+            return other(env)
+        then(env)     # libclassad evaluates both arms then (a loop in one fails)
+        other(env)
+        return c
+    return ternary
+
+
+def _c_subscript(node):
+    base = compile_node(node.base)
+    index = compile_node(node.index)
+
+    def subscript(env):
+        b = base(env)
+        i = index(env)
+        if b is ERROR or i is ERROR:
+            return ERROR
+        if b is UNDEF or i is UNDEF:
+            return UNDEF
+        if isinstance(b, list):
+            if type(i) is not int:
+                return ERROR
+            i = ((i + 0x80000000) & 0xFFFFFFFF) - 0x80000000   # libclassad takes an int
+            if i < 0 or i >= len(b):
+                return ERROR
+            failed = getattr(b, "failed", None)
+            if failed and i in failed:
+                raise EvalFailure("failed to evaluate expression")
+            return b[i]
+        if ClassAd is not None and isinstance(b, ClassAd) and type(i) is str:
+            return lookup_in_scope(env, b, i.lower(), False)
+        return ERROR
+    return subscript
+
+
+def _c_param(node):
+    k = node.k
+
+    def param(env):
+        return env.consts[k]
+    return param
+
+
+def _c_instance(node):
+    body = compile_node(node.template)
+    consts = node.consts
+    calls = 0
+
+    def instance(env):
+        nonlocal calls
+        calls += 1
+        if calls > 3:
+            # evaluated often (a job's Requirements): compile its own tree,
+            # with the literals as constants
+            fn = node.fn = compile_node(node.tree)
+            return fn(env)
+        saved = env.consts
+        env.consts = consts
+        try:
+            return body(env)
+        finally:
+            env.consts = saved
+    return instance
+
+
+def _c_adref(node):
+    ad = node.ad
+
+    def adref(env):
+        return ad
+    return adref
+
+
+def _has_param(node):
+    from .templates import _count_params
+    return _count_params(node) > 0
+
+
+def _c_list(node):
+    items = [compile_node(i) for i in node.items]
+    exprs = node.items
+    if _has_param(node):
+        # in a template: the element expressions get their literals back
+        def listexpr(env):
+            return _evaluate_list(env, items, N.substitute(node, env.consts).items)
+        return listexpr
+
+    def listexpr(env):
+        return _evaluate_list(env, items, exprs)
+    return listexpr
+
+
+def _evaluate_list(env, items, exprs):
+    try:
+        return ListValue([f(env) for f in items], exprs)
+    except EvalFailure:
+        # lists are lazy in libclassad: a looping element fails only if used
+        values = []
+        failed = set()
+        for n, f in enumerate(items):
+            try:
+                values.append(f(env))
+            except EvalFailure:
+                values.append(ERROR)
+                failed.add(n)
+        return _FailingList(values, exprs, failed)
+
+
+class _FailingList(ListValue):
+    """A list with elements whose evaluation failed: reaching one fails."""
+    __slots__ = ()
+
+    def __iter__(self):
+        failed = self.failed
+        for n, v in enumerate(list.__iter__(self)):
+            if n in failed:
+                raise EvalFailure("failed to evaluate expression")
+            yield v
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return list(self)[i]
+        if (i if i >= 0 else i + len(self)) in self.failed:
+            raise EvalFailure("failed to evaluate expression")
+        return list.__getitem__(self, i)
+
+
+def _c_ad(node):
+    attrs = node.attrs
+    if _has_param(node):
+        def adexpr_t(env):
+            ad = ClassAd._from_pairs(N.substitute(node, env.consts).attrs)
+            ad._parent = env.cur
+            return ad
+        return adexpr_t
+
+    def adexpr(env):
+        ad = ClassAd._from_pairs(attrs)
+        ad._parent = env.cur
+        return ad
+    return adexpr
+
+
+def _c_call(node):
+    name = node.lname
+    special = _SPECIAL_FUNCTIONS.get(name)
+    if special is not None:
+        return special(node)
+    args = [compile_node(a) for a in node.args]
+    fn = FUNCTIONS.get(name)
+    exact = EXACT_CASE_NAMES.get(name)
+    if fn is None or (exact is not None and node.name != exact):
+        def unknown(env):
+            return ERROR
+        return unknown
+    old_only = name in _ARG_FAILURE_IS_ERROR
+    always = name in _ARG_FAILURE_ALWAYS_ERROR
+    early = _EARLY_EXIT.get(name)
+    lo, hi = _ARITY.get(name, (0, 1 << 30))
+    bad_count = not (lo <= len(args) <= hi)
+
+    def call(env):
+        values = []
+        try:
+            for a in args:
+                values.append(a(env))
+        except EvalFailure:
+            # what libclassad does before (or instead of) evaluating them
+            if bad_count or always or (old_only and not env.old_semantics):
+                return ERROR
+            # the few that give up at an earlier argument
+            if early is not None:
+                for n, v in enumerate(values):
+                    r = early(n, v)
+                    if r is not None:
+                        return r
+            raise
+        try:
+            return fn(values, env)
+        except _FnEvalFailed:
+            raise EvalFailure("failed to evaluate expression") from None
+        except EvalFailure:
+            raise
+        except Exception:
+            return ERROR
+    return call
+
+
+# --- functions that need their arguments unevaluated, or the scope --------
+
+def _f_ifthenelse(node):
+    if len(node.args) != 3:
+        return lambda env: ERROR
+    cond, then, other = (compile_node(a) for a in node.args)
+
+    def ifthenelse(env):
+        c = _truth(cond(env))
+        if c is True:
+            return then(env)
+        if c is False:
+            return other(env)
+        return c
+    return ifthenelse
+
+
+def _f_eval(node):
+    if len(node.args) != 1:
+        return lambda env: ERROR
+    arg = compile_node(node.args[0])
+
+    def eval_(env):
+        v = arg(env)
+        if type(v) is not str:
+            return ERROR if (v is UNDEF or v is ERROR) else v
+        from .parsing import parse_expr
+        try:
+            tree = parse_expr(v, old_semantics=env.old_semantics)
+        except Exception:
+            return ERROR
+        return compile_node(tree)(env)
+    return eval_
+
+
+def _f_unparse(node):
+    from .printer import pretty
+    if len(node.args) != 1 or node.args[0].__class__ is not N.AttrRef:
+        return lambda env: ERROR
+    ref = node.args[0]
+
+    def unparse_(env):
+        # the text of the expression an unscoped reference names
+        if ref.base is not None or ref.absolute:
+            return ""
+        scope = env.cur
+        while scope is not None:
+            n = scope._attrs.get(ref.lname)
+            if n is not None:
+                return pretty(n)
+            scope = scope._parent
+        return ""
+    return unparse_
+
+
+_SPECIAL_FUNCTIONS = {
+    "ifthenelse": _f_ifthenelse,
+    "eval": _f_eval,
+    "unparse": _f_unparse,
+}
+
+
+_COMPILERS = {
+    N.Literal: _c_literal,
+    N.AttrRef: _c_attrref,
+    N.Binary: _c_binary,
+    N.Unary: _c_unary,
+    N.Paren: _c_paren,
+    N.Ternary: _c_ternary,
+    N.Subscript: _c_subscript,
+    N.ListExpr: _c_list,
+    N.AdExpr: _c_ad,
+    N.Call: _c_call,
+    N.AdRef: _c_adref,
+    N.Param: _c_param,
+    N.Instance: _c_instance,
+}
+
+
+def evaluate(node, scope=None, target=None, old=True):
+    """The value of node in ad scope, with target as the match partner."""
+    fn = node.fn or compile_node(node)
+    return fn(Env(scope, target, old))

@@ -1,0 +1,1897 @@
+"""The built-in ClassAd function library, as libclassad (and HTCondor's
+compat layer) defines it.
+
+FUNCTIONS maps a lower-case function name to ``f(args, ctx) -> value``.
+``args`` are already-evaluated values (bool, int, float, str, list, ClassAd,
+Value.Undefined, Value.Error); ``ctx.old_semantics`` says whether the
+command-line tools' semantics are in force (the HTCondor-only functions such
+as ``stringListSize`` or ``split`` exist only then).
+
+Not here, because they need unevaluated arguments or the scope: ifThenElse,
+eval, unparse, unresolved, countMatches, evalInEachContext (the compiler
+implements them). Unknown names (abs, sqrt, strlen...) are not functions in
+libclassad either: the caller gives error.
+
+Also part of the contract with the compiler:
+- EvalFailed: raised where libclassad's function returns false (random(0),
+  a bad absTime("...") literal); the whole evaluation fails, as classad2
+  raises ClassAdException.
+- EXACT_CASE_NAMES: versionLE & co only work spelled exactly so.
+- AbsTime / RelTime: the values of absTime() / relTime() (a datetime and a
+  float, as classad2 returns them, marked so isAbstime/isReltime and
+  string() can tell them apart).
+- compare(op, a, b) and identical(a, b): the comparison operators on
+  evaluated values, as member() and anyCompare() use them.
+
+Every behaviour here was checked against classad2 (tests/classad/
+test_functions.py runs the comparison). Quirks of libclassad are reproduced
+on purpose and say so in a comment.
+"""
+
+import datetime as _dt
+import math
+import random as _random
+import re
+import time as _time
+
+from pycondorlite.classad.value import Value
+
+Undefined = Value.Undefined
+Error = Value.Error
+
+INT64_MIN = -(1 << 63)
+
+
+class EvalFailed(Exception):
+    """libclassad's function returned false: the whole evaluation fails
+    (classad2 raises ClassAdException "failed to evaluate expression")."""
+
+
+class RelTime(float):
+    """A relative-time value (relTime()); classad2 returns it as a float."""
+
+
+class AbsTime(_dt.datetime):
+    """An absolute-time value (absTime()); classad2 returns a datetime."""
+
+
+# Names libclassad looks up case-insensitively but then compares with
+# strcmp(), so only this exact spelling works; any other spelling gives
+# error. The caller (compiler) checks the spelling as written.
+EXACT_CASE_NAMES = {
+    'versionle': 'versionLE', 'versionlt': 'versionLT',
+    'versionge': 'versionGE', 'versiongt': 'versionGT',
+    'versioneq': 'versionEQ',
+}
+
+FUNCTIONS = {}
+
+
+def _register(*names, old_only=False):
+    def deco(fn):
+        if old_only:
+            def wrapped(args, ctx, _fn=fn):
+                if not getattr(ctx, 'old_semantics', True):
+                    return Error
+                return _fn(args, ctx)
+            wrapped.__name__ = fn.__name__
+            wrapped.__doc__ = fn.__doc__
+            target = wrapped
+        else:
+            target = fn
+        for n in names:
+            FUNCTIONS[n.lower()] = target
+        return fn
+    return deco
+
+
+# ---------------------------------------------------------------- types
+
+def _is_ad(v):
+    # a nested ClassAd (pycondorlite.classad.ClassAd, a mapping); duck-typed
+    # so that this module does not import the container
+    if isinstance(v, (str, int, float, list, _dt.datetime)):
+        return False
+    return hasattr(v, 'keys')
+
+
+def _is_num(v):
+    # bool, int, float count as numbers (libclassad's IsNumber)
+    return isinstance(v, (int, float)) and not isinstance(v, Value)
+
+
+def _wrap64(i):
+    return ((i + (1 << 63)) & 0xFFFFFFFFFFFFFFFF) - (1 << 63)
+
+
+def _wrap32(i):
+    return ((i + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def _real_to_ll(r):
+    """C's (long long) cast of a double, as x86-64 does it: out of range
+    and NaN give INT64_MIN."""
+    if r != r or r >= 9.223372036854775807e18 or r < -9.223372036854775808e18:
+        return INT64_MIN
+    return int(r)
+
+
+_WS = ' \t\n\v\f\r'
+_DEC_RE = re.compile(r'[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?')
+_HEX_RE = re.compile(r'([+-]?)0[xX]((?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?)')
+_SPECIAL_RE = re.compile(r'([+-]?)(infinity|inf|nan(?:\([0-9A-Za-z_]*\))?)', re.I)
+
+
+def _strtod(s):
+    """C strtod(): the number at the start of s (after white space), or
+    None when no characters convert."""
+    t = s.lstrip(_WS)
+    m = _HEX_RE.match(t)
+    if m:
+        body = m.group(2)
+        if 'p' not in body.lower():
+            body += 'p0'
+        try:
+            v = float.fromhex('0x' + body)
+        except (ValueError, OverflowError):
+            v = math.inf
+        return -v if m.group(1) == '-' else v
+    m = _SPECIAL_RE.match(t)
+    if m:
+        v = math.nan if m.group(2)[0] in 'nN' else math.inf
+        return -v if m.group(1) == '-' else v
+    m = _DEC_RE.match(t)
+    if m:
+        return float(m.group(0))
+    return None
+
+
+def _to_real(v):
+    """convertValueToRealValue: a float, or Undefined / Error."""
+    if isinstance(v, bool):
+        return 1.0 if v else 0.0
+    if isinstance(v, Value):
+        return v
+    if isinstance(v, AbsTime):
+        return float(int(v.timestamp()))
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        r = _strtod(v)
+        if r is None:
+            return Error
+        return r
+    return Error
+
+
+def _to_int(v):
+    """convertValueToIntegerValue: an int, or Undefined / Error."""
+    if isinstance(v, bool):
+        return 1 if v else 0
+    if isinstance(v, Value):
+        return v
+    if isinstance(v, AbsTime):
+        return int(v.timestamp())
+    if isinstance(v, float):
+        return _real_to_ll(v)
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str):
+        r = _strtod(v)
+        if r is None:
+            return Error
+        return _real_to_ll(r)
+    return Error
+
+
+def format_real(r):
+    """A real as libclassad's new-syntax unparser prints it."""
+    if r != r:
+        return 'real("NaN")'
+    if r == math.inf:
+        return 'real("INF")'
+    if r == -math.inf:
+        return 'real("-INF")'
+    if r == 0.0:
+        return '-0.0' if math.copysign(1.0, r) < 0 else '0.0'
+    return '%1.15E' % r
+
+
+def _abstime_str(v):
+    off = v.utcoffset() or _dt.timedelta(0)
+    secs = int(off.total_seconds())
+    sign = '-' if secs <= 0 else '+'  # libclassad prints UTC as -00:00
+    secs = abs(secs)
+    return v.strftime('%Y-%m-%dT%H:%M:%S') + '%s%02d:%02d' % (sign, secs // 3600, secs % 3600 // 60)
+
+
+def _reltime_str(r):
+    # libclassad converts to whole seconds (time_t) before printing
+    r = int(r) if math.isfinite(r) else 0
+    neg = r < 0
+    secs_total = abs(r)
+    days, rem = divmod(secs_total, 86400)
+    hours, rem = divmod(rem, 3600)
+    mins, secs = divmod(rem, 60)
+    out = '-' if neg else ''
+    if days:
+        out += '%d+' % days
+    if days or hours:
+        out += '%02d:' % hours
+    if days or hours or mins:
+        out += '%02d:' % mins
+    return out + '%02d' % secs
+
+
+def to_string(v):
+    """convertValueToStringValue: a str, or Undefined / Error."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return 'true' if v else 'false'
+    if isinstance(v, Value):
+        return v
+    if isinstance(v, RelTime):
+        return _reltime_str(v)
+    if isinstance(v, float):
+        return format_real(v)
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, AbsTime):
+        return _abstime_str(v)
+    from pycondorlite.classad.printer import unparse_value
+    return unparse_value(v)
+
+
+# ------------------------------------------------------- comparisons
+
+def _lower_bytes(s):
+    # strcasecmp in the C locale: ASCII-only folding, unsigned byte order
+    if s.isascii():
+        return s.lower()  # same order as the bytes, and faster
+    return s.encode('utf-8', 'surrogateescape').lower().decode('utf-8', 'surrogateescape')
+
+
+def _numeric_rank(v):
+    if isinstance(v, bool):
+        return 0
+    if isinstance(v, int):
+        return 1
+    return 2
+
+
+def _promote(v, rank):
+    if rank == 2:
+        return float(v)
+    if rank == 1:
+        return int(v)
+    return v
+
+
+def compare(op, a, b):
+    """ClassAd operator op ('<', '<=', '==', '!=', '>=', '>', 'is',
+    'isnt') on two evaluated values: bool, Undefined or Error."""
+    if op == 'is' or op == 'isnt':
+        r = identical(a, b)
+        if r is Error:
+            return Error
+        return r if op == 'is' else not r
+    if a is Error or b is Error:
+        return Error
+    if a is Undefined or b is Undefined:
+        return Undefined
+    if _is_num(a) and _is_num(b):
+        x, y = a, b
+    elif isinstance(a, str) and isinstance(b, str):
+        x, y = _lower_bytes(a), _lower_bytes(b)
+    else:
+        return Error
+    if op == '==':
+        return x == y
+    if op == '!=':
+        return x != y
+    if op == '<':
+        return x < y
+    if op == '<=':
+        return x <= y
+    if op == '>':
+        return x > y
+    if op == '>=':
+        return x >= y
+    return Error
+
+
+def identical(a, b):
+    """The =?= / is operator: same type and value, case-sensitive;
+    lists and ads give Error."""
+    if isinstance(a, (list,)) or isinstance(b, (list,)) or _is_ad(a) or _is_ad(b):
+        return Error
+    if isinstance(a, Value) or isinstance(b, Value):
+        return a is b
+    if type(a) is not type(b):
+        if isinstance(a, bool) or isinstance(b, bool):
+            return False
+        if isinstance(a, float) != isinstance(b, float):
+            return False
+        if isinstance(a, str) != isinstance(b, str):
+            return False
+    return a == b
+
+
+# ---------------------------------------------------- type predicates
+
+def _type_pred(test):
+    def f(args, ctx):
+        if len(args) != 1:
+            return Error
+        return bool(test(args[0]))
+    return f
+
+
+FUNCTIONS['isundefined'] = _type_pred(lambda v: v is Undefined)
+FUNCTIONS['iserror'] = _type_pred(lambda v: v is Error)
+FUNCTIONS['isstring'] = _type_pred(lambda v: isinstance(v, str))
+FUNCTIONS['isinteger'] = _type_pred(
+    lambda v: isinstance(v, int) and not isinstance(v, (bool, Value)))
+FUNCTIONS['isreal'] = _type_pred(lambda v: isinstance(v, float) and not isinstance(v, RelTime))
+FUNCTIONS['isboolean'] = _type_pred(lambda v: isinstance(v, bool))
+FUNCTIONS['islist'] = _type_pred(lambda v: isinstance(v, list))
+FUNCTIONS['isclassad'] = _type_pred(_is_ad)
+FUNCTIONS['isabstime'] = _type_pred(lambda v: isinstance(v, AbsTime))
+FUNCTIONS['isreltime'] = _type_pred(lambda v: isinstance(v, RelTime))
+
+
+# ------------------------------------------------------ conversions
+
+@_register('int')
+def fn_int(args, ctx):
+    if len(args) != 1:
+        return Error
+    return _to_int(args[0])
+
+
+@_register('real')
+def fn_real(args, ctx):
+    if len(args) != 1:
+        return Error
+    return _to_real(args[0])
+
+
+@_register('string')
+def fn_string(args, ctx):
+    if len(args) != 1:
+        return Error
+    return to_string(args[0])
+
+
+@_register('bool')
+def fn_bool(args, ctx):
+    if len(args) != 1:
+        return Error
+    v = args[0]
+    if isinstance(v, bool):
+        return v
+    if v is Undefined:
+        return Undefined
+    if isinstance(v, Value) or isinstance(v, AbsTime):
+        return Error
+    if isinstance(v, (int, float)):
+        return v != 0
+    if isinstance(v, str):
+        low = v.lower()
+        if low == 'true':
+            return True
+        if low == 'false':
+            return False
+        return Undefined
+    return Error
+
+
+# ------------------------------------------------------------- math
+
+def _make_round(op):
+    def f(args, ctx):
+        if len(args) != 1:
+            return Error
+        v = args[0]
+        if isinstance(v, int) and not isinstance(v, (bool, Value)):
+            return v
+        r = _to_real(v)
+        if isinstance(r, Value):
+            # libclassad sets error whenever the conversion fails,
+            # undefined included
+            return Error
+        if r != r or math.isinf(r):
+            return INT64_MIN
+        return _real_to_ll(float(op(r)))
+    return f
+
+
+def _rint(r):
+    # C rint() in the default rounding mode: half to even
+    return round(r)
+
+
+FUNCTIONS['floor'] = _make_round(math.floor)
+FUNCTIONS['ceil'] = FUNCTIONS['ceiling'] = _make_round(math.ceil)
+FUNCTIONS['round'] = _make_round(_rint)
+
+
+@_register('pow')
+def fn_pow(args, ctx):
+    if len(args) != 2:
+        return Error
+    a, b = args
+    if (isinstance(a, int) and not isinstance(a, (bool, Value))
+            and isinstance(b, int) and not isinstance(b, (bool, Value)) and b >= 0):
+        # libclassad computes this in doubles and adds 0.5
+        try:
+            return _real_to_ll(math.pow(float(a), float(b)) + 0.5)
+        except OverflowError:
+            return INT64_MIN
+    x, y = _to_real(a), _to_real(b)
+    if isinstance(x, Value) or isinstance(y, Value):
+        return Error
+    return _cpow(x, y)
+
+
+def _cpow(x, y):
+    """C pow(): infinities and NaN where Python raises."""
+    odd = math.isfinite(y) and y.is_integer() and int(y) % 2 == 1
+    try:
+        return math.pow(x, y)
+    except ValueError:
+        if x == 0.0:  # zero to a negative power
+            return -math.inf if odd and math.copysign(1.0, x) < 0 else math.inf
+        return math.nan  # a negative number to a fractional power
+    except OverflowError:
+        return -math.inf if odd and x < 0 else math.inf
+
+
+@_register('quantize')
+def fn_quantize(args, ctx):
+    if len(args) != 2:
+        return Error
+    a, b = args
+    rval = _to_real(a)
+    if isinstance(rval, Value):
+        return Error
+    if isinstance(b, list):
+        base = 0.0
+        for item in b:
+            rb = _to_real(item)
+            if isinstance(rb, Value):
+                return Error
+            base = item
+            if rb >= rval:
+                return item
+        b = base
+    if isinstance(b, list):
+        return Error
+    rbase = _to_real(b)
+    if isinstance(rbase, Value):
+        return Error
+    if isinstance(b, int) and not isinstance(b, (bool, Value)):
+        ibase = b
+        if ibase == 0:
+            return a
+        if isinstance(a, int) and not isinstance(a, (bool, Value)):
+            return _wrap64(_cdiv(a + ibase - 1, ibase) * ibase)
+        return _cceil(rval / ibase) * float(ibase)
+    if -1e-8 <= rbase <= 1e-8:
+        return a
+    return _cceil(rval / rbase) * rbase
+
+
+def _cceil(x):
+    """C ceil(): a float, -0.0 for (-1, 0), inf and nan unchanged."""
+    if not math.isfinite(x):
+        return x
+    r = float(math.ceil(x))
+    if r == 0.0 and math.copysign(1.0, x) < 0:
+        return -0.0
+    return r
+
+
+def _cdiv(a, b):
+    """C integer division (truncates toward zero)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def _cmod(a, b):
+    return a - _cdiv(a, b) * b
+
+
+@_register('random')
+def fn_random(args, ctx):
+    if len(args) > 1:
+        return Error
+    v = args[0] if args else 1.0
+    if isinstance(v, int) and not isinstance(v, Value):
+        n = _wrap32(int(v)) if not isinstance(v, bool) else int(v)
+        if isinstance(v, bool):
+            # IsIntegerValue is false for booleans
+            return Error
+        if n <= 0:
+            raise EvalFailed('random() of a non-positive integer')
+        return _random.randrange(1 << 31) % n
+    if isinstance(v, float):
+        if v <= 0:
+            raise EvalFailed('random() of a non-positive real')
+        return v * _random.random()
+    return Error
+
+
+# ---------------------------------------------------------- lists
+
+@_register('size')
+def fn_size(args, ctx):
+    if len(args) != 1:
+        return Error
+    v = args[0]
+    if v is Undefined:
+        return Undefined
+    if isinstance(v, list):
+        return len(v)
+    if isinstance(v, str):
+        return len(v.encode('utf-8', 'surrogateescape'))
+    if _is_ad(v):
+        return len(v)
+    return Error
+
+
+def _add(a, b):
+    # the + operator on two numbers
+    if isinstance(a, float) or isinstance(b, float):
+        return float(a) + float(b)
+    return _wrap64(int(a) + int(b))
+
+
+def _sum_avg(args, want_avg):
+    if len(args) != 1:
+        return Error
+    lst = args[0]
+    if lst is Undefined:
+        return Undefined
+    if not isinstance(lst, list):
+        return Error
+    result = 0
+    n = 0
+    first = True
+    for v in lst:
+        if v is Undefined:
+            continue
+        if not _is_num(v):
+            return Error
+        n += 1
+        if first:
+            result = v
+            first = False
+        else:
+            result = _add(result, v)
+    if not want_avg:
+        return result
+    if n == 0:
+        # libclassad overwrites its undefined with the (zero) sum
+        return result
+    return float(result) / float(n)
+
+
+FUNCTIONS['sum'] = lambda args, ctx: _sum_avg(args, False)
+FUNCTIONS['avg'] = lambda args, ctx: _sum_avg(args, True)
+
+
+def _min_max(args, want_min):
+    if len(args) != 1:
+        return Error
+    lst = args[0]
+    if lst is Undefined:
+        return Undefined
+    if not isinstance(lst, list):
+        return Error
+    result = Undefined
+    for v in lst:
+        if v is Undefined:
+            continue
+        if not _is_num(v):
+            return Error
+        if result is Undefined:
+            result = v
+            continue
+        # the comparison promotes both operands in place (booleans to at
+        # least integers), so the bound takes the wider numeric type
+        rank = max(_numeric_rank(v), _numeric_rank(result), 1)
+        v, result = _promote(v, rank), _promote(result, rank)
+        if (v < result) if want_min else (v > result):
+            result = v
+    return result
+
+
+FUNCTIONS['min'] = lambda args, ctx: _min_max(args, True)
+FUNCTIONS['max'] = lambda args, ctx: _min_max(args, False)
+
+
+def _member(args, use_is):
+    if len(args) != 2:
+        return Error
+    item, lst = args
+    if lst is Undefined or (not use_is and item is Undefined):
+        return Undefined
+    if not isinstance(lst, list) or isinstance(item, list) or _is_ad(item):
+        return Error
+    if not use_is and item is Error:
+        return Error
+    if not use_is and isinstance(item, str):
+        # the common case, member("x", {...strings...}), without compare()
+        key = _lower_bytes(item)
+        for v in lst:
+            if isinstance(v, str) and _lower_bytes(v) == key:
+                return True
+        return False
+    op = 'is' if use_is else '=='
+    for v in lst:
+        if compare(op, v, item) is True:
+            return True
+    return False
+
+
+FUNCTIONS['member'] = lambda args, ctx: _member(args, False)
+FUNCTIONS['identicalmember'] = lambda args, ctx: _member(args, True)
+
+_LIST_COMPARE_OPS = {'<', '<=', '!=', '==', '>', '>=', 'is', 'isnt'}
+
+
+def _list_compare(args, need_all):
+    if len(args) != 3:
+        return Error
+    op, lst, target = args
+    if op is Undefined:
+        return Undefined
+    if not isinstance(op, str) or op not in _LIST_COMPARE_OPS:
+        return Error
+    if lst is Undefined:
+        return Undefined
+    if not isinstance(lst, list):
+        return Error
+    for v in lst:
+        r = compare(op, v, target)
+        if r is True:
+            if not need_all:
+                return True
+        elif r is False:
+            if need_all:
+                return False
+        elif r is Undefined:
+            # libclassad stops at the first undefined comparison and
+            # answers false, for anyCompare as for allCompare
+            return False
+        else:
+            return Error
+    return need_all
+
+
+FUNCTIONS['anycompare'] = lambda args, ctx: _list_compare(args, False)
+FUNCTIONS['allcompare'] = lambda args, ctx: _list_compare(args, True)
+
+
+# -------------------------------------------------------- strings
+
+def _concat(args, is_join):
+    items = list(args)
+    n = len(items)
+    if is_join and 0 < n <= 2 and isinstance(items[-1], list):
+        items = ([items[0]] if n == 2 else ['']) + list(items[-1])
+    buf = []
+    sep = ''
+    undef = False
+    defined = False
+    for i, v in enumerate(items):
+        s = to_string(v)
+        if s is Undefined:
+            undef = True
+            if is_join:
+                continue
+            defined = False
+            break
+        if s is Error:
+            return Error
+        if is_join:
+            if i == 0:
+                sep = s
+                continue
+            if buf:
+                buf.append(sep)
+        defined = True
+        buf.append(s)
+    if undef and not defined:
+        return Undefined
+    return ''.join(buf)
+
+
+FUNCTIONS['strcat'] = lambda args, ctx: _concat(args, False)
+FUNCTIONS['join'] = lambda args, ctx: _concat(args, True)
+
+
+def _change_case(args, lower):
+    if len(args) != 1:
+        return Error
+    s = to_string(args[0])
+    if isinstance(s, Value):
+        return s
+    # C toupper/tolower in the C locale: ASCII letters only
+    b = s.encode('utf-8', 'surrogateescape')
+    b = b.lower() if lower else b.upper()
+    return b.decode('utf-8', 'surrogateescape')
+
+
+FUNCTIONS['toupper'] = lambda args, ctx: _change_case(args, False)
+FUNCTIONS['tolower'] = lambda args, ctx: _change_case(args, True)
+
+
+def _as_int_arg(v):
+    """IsIntegerValue: a true integer (not bool, not real), truncated to
+    C int, or None."""
+    if isinstance(v, int) and not isinstance(v, (bool, Value)):
+        return _wrap32(v)
+    return None
+
+
+@_register('substr')
+def fn_substr(args, ctx):
+    if len(args) not in (2, 3):
+        return Error
+    if any(a is Undefined for a in args):
+        return Undefined
+    s = args[0]
+    offset = _as_int_arg(args[1])
+    length = _as_int_arg(args[2]) if len(args) == 3 else 0
+    if not isinstance(s, str) or offset is None or length is None:
+        return Error
+    b = s.encode('utf-8', 'surrogateescape')
+    alen = len(b)
+    if offset < 0:
+        offset = max(alen + offset, 0)
+    elif offset >= alen:
+        offset = alen
+    if length <= 0:
+        length = max(alen - offset + length, 0)
+    elif length > alen - offset:
+        length = alen - offset
+    if len(args) == 3 and args[2] == 0:
+        length = 0
+    return b[offset:offset + length].decode('utf-8', 'surrogateescape')
+
+
+def _str_compare(args, fold):
+    if len(args) != 2:
+        return Error
+    a, b = args
+    if a is Undefined or b is Undefined:
+        return Undefined
+    sa, sb = to_string(a), to_string(b)
+    if not isinstance(sa, str) or not isinstance(sb, str):
+        return Error
+    x = sa.encode('utf-8', 'surrogateescape')
+    y = sb.encode('utf-8', 'surrogateescape')
+    if fold:
+        x, y = x.lower(), y.lower()
+    return (x > y) - (x < y)
+
+
+FUNCTIONS['strcmp'] = lambda args, ctx: _str_compare(args, False)
+FUNCTIONS['stricmp'] = lambda args, ctx: _str_compare(args, True)
+
+
+# ------------------------------------------------ version compare
+
+def natural_cmp(s1, s2):
+    """strverscmp-like comparison, as libclassad's natural_cmp."""
+    a = s1.encode('utf-8', 'surrogateescape') + b'\0'
+    b = s2.encode('utf-8', 'surrogateescape') + b'\0'
+    i = 0
+    while a[i] and a[i] == b[i]:
+        i += 1
+    if a[i] == b[i]:
+        return 0
+    isd = lambda c: 48 <= c <= 57  # noqa: E731
+    n1 = i
+    while n1 > 0 and isd(a[n1 - 1]):
+        n1 -= 1
+    n2 = n1  # same offset in both strings: they agree up to i
+    if n1 == i and (not isd(a[i]) or not isd(b[i])):
+        return a[i] - b[i]
+    z1 = n1
+    while a[z1] == 48:
+        z1 += 1
+    z2 = n2
+    while b[z2] == 48:
+        z2 += 1
+    if z1 > n1 and not isd(a[z1]):
+        z1 -= 1
+    if z2 > n2 and not isd(b[z2]):
+        z2 -= 1
+    if z1 - n1 != z2 - n2:
+        return (z2 - n2) - (z1 - n1)
+    if z1 > n1:
+        return a[i] - b[i]
+    e1 = z1
+    while isd(a[e1]):
+        e1 += 1
+    e2 = z2
+    while isd(b[e2]):
+        e2 += 1
+    if e1 - n1 != e2 - n2:
+        return (e1 - n1) - (e2 - n2)
+    return a[i] - b[i]
+
+
+def _make_version(test):
+    def f(args, ctx):
+        if len(args) != 2:
+            return Error
+        a, b = args
+        if a is Undefined or b is Undefined:
+            return Undefined
+        sa, sb = to_string(a), to_string(b)
+        if not isinstance(sa, str) or not isinstance(sb, str):
+            return Error
+        return test(natural_cmp(sa, sb))
+    return f
+
+
+FUNCTIONS['versioncmp'] = _make_version(lambda r: r)
+FUNCTIONS['versionle'] = _make_version(lambda r: r <= 0)
+FUNCTIONS['versionlt'] = _make_version(lambda r: r < 0)
+FUNCTIONS['versionge'] = _make_version(lambda r: r >= 0)
+FUNCTIONS['versiongt'] = _make_version(lambda r: r > 0)
+FUNCTIONS['versioneq'] = _make_version(lambda r: r == 0)
+
+
+@_register('version_in_range')
+def fn_version_in_range(args, ctx):
+    if len(args) != 3:
+        return Error
+    test, lo, hi = args
+    if lo is Undefined or hi is Undefined:
+        return Undefined
+    st, sl, sh = to_string(test), to_string(lo), to_string(hi)
+    if not all(isinstance(x, str) for x in (st, sl, sh)):
+        return Error
+    return natural_cmp(sl, st) <= 0 and natural_cmp(st, sh) <= 0
+
+
+# ------------------------------------------------------------ regex
+
+def _compile(pattern, options):
+    flags = 0
+    if 'i' in options:
+        flags |= re.IGNORECASE
+    if 'm' in options:
+        flags |= re.MULTILINE
+    if 's' in options:
+        flags |= re.DOTALL
+    if 'x' in options:
+        flags |= re.VERBOSE
+    return _compile_cached(pattern, flags)
+
+
+_RE_CACHE = {}
+
+
+_POSIX_CLASSES = {
+    'alpha': 'a-zA-Z', 'digit': '0-9', 'alnum': 'a-zA-Z0-9', 'upper': 'A-Z',
+    'lower': 'a-z', 'space': '\\t\\n\\v\\f\\r ', 'blank': ' \\t',
+    'xdigit': '0-9A-Fa-f', 'word': '\\w', 'cntrl': '\\x00-\\x1f\\x7f',
+    'print': '\\x20-\\x7e', 'graph': '\\x21-\\x7e',
+    'punct': '\\x21-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7e',
+}
+
+
+def _translate_class(pattern, i, out):
+    """Copy the character class starting after '[' at i; return the index
+    after its ']'. POSIX [:name:] become ranges, a nested '[' is escaped."""
+    n = len(pattern)
+    if i < n and pattern[i] == '^':
+        out.append('^')
+        i += 1
+    first = True
+    while i < n:
+        c = pattern[i]
+        if c == '\\' and i + 1 < n:
+            text, i = _escape(pattern, i, True)
+            out.append(text)
+        elif c == '[' and pattern.startswith('[:', i):
+            j = pattern.find(':]', i + 2)
+            name = pattern[i + 2:j] if j > 0 else ''
+            if name in _POSIX_CLASSES:
+                out.append(_POSIX_CLASSES[name])
+                i = j + 2
+            else:
+                out.append('\\[')
+                i += 1
+        elif c == '[':
+            out.append('\\[')
+            i += 1
+        elif c == ']' and not first:
+            out.append(']')
+            return i + 1
+        else:
+            out.append('\\]' if c == ']' else c)
+            i += 1
+        first = False
+    return i
+
+
+_SIMPLE_ESCAPES = {
+    'e': '\\x1b',
+    'h': '[\\t \\xa0]', 'H': '[^\\t \\xa0]',
+    'R': '(?:\\r\\n|[\\n\\x0b\\x0c\\r\\x85])',
+    'N': '[^\\n]',
+    'z': '\\Z',
+    'Z': '(?=\\n?\\Z)',  # PCRE \Z: the end, or before a final newline
+}
+_CLASS_ESCAPES = {'e': '\\x1b', 'h': '\\t \\xa0'}
+
+
+def _escape(pattern, i, in_class):
+    """Translate the PCRE escape at pattern[i] (a backslash); return the
+    Python text and the index after it."""
+    n = len(pattern)
+    d = pattern[i + 1]
+    table = _CLASS_ESCAPES if in_class else _SIMPLE_ESCAPES
+    if d in table:
+        return table[d], i + 2
+    if d == 'x' and i + 2 < n and pattern[i + 2] == '{':
+        j = pattern.find('}', i + 3)
+        if j > 0:
+            try:
+                code = int(pattern[i + 3:j], 16)
+            except ValueError:
+                code = None
+            if code is not None and code < 256:
+                return '\\x%02x' % code, j + 1
+    if d == 'c' and i + 2 < n:
+        return '\\x%02x' % (ord(pattern[i + 2].upper()) ^ 0x40), i + 3
+    if d == 'Q':
+        j = pattern.find('\\E', i + 2)
+        lit = pattern[i + 2:] if j < 0 else pattern[i + 2:j]
+        return re.escape(lit), (n if j < 0 else j + 2)
+    if d == 'E':
+        return '', i + 2
+    if not in_class and d == 'g':
+        m = re.match(r'\{?(\d+)\}?', pattern[i + 2:])
+        if m:
+            return '(?:\\%s)' % m.group(1), i + 2 + m.end()
+    if not in_class and d == 'k' and i + 2 < n and pattern[i + 2] in '<{\'':
+        close = {'<': '>', '{': '}', "'": "'"}[pattern[i + 2]]
+        j = pattern.find(close, i + 3)
+        if j > 0:
+            return '(?P=%s)' % pattern[i + 3:j], j + 1
+    return pattern[i:i + 2], i + 2
+
+
+def _translate_pcre(pattern):
+    """The PCRE spellings Python's re reads differently or not at all."""
+    out = []
+    i = 0
+    n = len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == '[':
+            out.append('[')
+            i = _translate_class(pattern, i + 1, out)
+            continue
+        if c == '\\' and i + 1 < n:
+            text, i = _escape(pattern, i, False)
+            out.append(text)
+            continue
+        if c == '(' and pattern.startswith('(?<', i) and i + 3 < n and pattern[i + 3] not in '=!':
+            out.append('(?P<')  # named group
+            i += 3
+            continue
+        out.append(c)
+        i += 1
+    return ''.join(out)
+
+
+def _compile_cached(pattern, flags):
+    key = (pattern, flags)
+    r = _RE_CACHE.get(key)
+    if r is None:
+        if len(_RE_CACHE) > 1000:
+            _RE_CACHE.clear()
+        try:
+            r = re.compile(_translate_pcre(pattern).encode('utf-8', 'surrogateescape'), flags)
+        except (re.error, OverflowError, RecursionError):
+            r = False
+        _RE_CACHE[key] = r
+    return r
+
+
+def _group_count(m):
+    """PCRE's match status: 1 + the highest group that took part."""
+    n = 1
+    for g in range(1, (m.re.groups or 0) + 1):
+        if m.start(g) != -1:
+            n = g + 1
+    return n
+
+
+def _regex_helper(pattern, target, replace, options):
+    """libclassad's regexp_helper: a bool (no replace) or a str, or
+    Error."""
+    rx = _compile(pattern, options)
+    if rx is False:
+        return Error
+    t = target.encode('utf-8', 'surrogateescape')
+    if replace is None:
+        return rx.search(t) is not None
+    full = 'f' in options
+    find_all = 'g' in options
+    rep = replace.encode('utf-8', 'surrogateescape')
+    out = bytearray()
+    idx = 0
+    empty_match = False
+    while True:
+        if empty_match:
+            # PCRE2_NOTEMPTY_ATSTART | PCRE2_ANCHORED; approximated by an
+            # anchored match that is not empty
+            m = rx.match(t, idx)
+            if m is not None and m.end() == m.start():
+                m = None
+            if m is None:
+                if idx >= len(t):
+                    # libclassad appends the terminating NUL, then fails
+                    # on the bad offset: error
+                    return Error
+                out.append(t[idx])
+                idx += 1
+                empty_match = False
+                continue
+        else:
+            m = rx.search(t, idx)
+            if m is None:
+                break
+        ngroups = _group_count(m)
+        if full:
+            out += t[idx:m.start()]
+        j = 0
+        while j < len(rep):
+            ch = rep[j]
+            if ch == 0x5C and j + 1 < len(rep) and 48 <= rep[j + 1] <= 57:
+                g = rep[j + 1] - 48
+                j += 1
+                if g >= ngroups:
+                    return Error
+                grp = m.group(g)
+                out += grp if grp is not None else b''
+            else:
+                out.append(ch)
+            j += 1
+        idx = m.end()
+        if m.start() == m.end():
+            empty_match = True
+        if not find_all:
+            break
+    if full:
+        out += t[idx:]
+    return bytes(out).decode('utf-8', 'surrogateescape')
+
+
+def _regex_args(args, nfixed):
+    """Common checks of regexp/regexps: error beats undefined; the
+    options must be a string. Returns (args, options) or a value."""
+    if len(args) not in (nfixed, nfixed + 1):
+        return Error
+    if any(a is Error for a in args):
+        return Error
+    if any(a is Undefined for a in args):
+        return Undefined
+    options = ''
+    if len(args) == nfixed + 1:
+        if not isinstance(args[-1], str):
+            return Error
+        options = args[-1]
+    return (args[:nfixed], options)
+
+
+@_register('regexp')
+def fn_regexp(args, ctx):
+    r = _regex_args(args, 2)
+    if not isinstance(r, tuple):
+        return r
+    (pattern, target), options = r
+    if not isinstance(pattern, str) or not isinstance(target, str):
+        return Error
+    return _regex_helper(pattern, target, None, options)
+
+
+def _subst(args, extra):
+    r = _regex_args(args, 3)
+    if not isinstance(r, tuple):
+        return r
+    (pattern, target, replace), options = r
+    options += extra
+    if not all(isinstance(x, str) for x in (pattern, target, replace)):
+        return Error
+    return _regex_helper(pattern, target, replace, options)
+
+
+FUNCTIONS['regexps'] = lambda args, ctx: _subst(args, '')
+FUNCTIONS['replace'] = lambda args, ctx: _subst(args, 'f')
+FUNCTIONS['replaceall'] = lambda args, ctx: _subst(args, 'fg')
+
+
+@_register('regexpmember')
+def fn_regexp_member(args, ctx):
+    r = _regex_args(args, 2)
+    if not isinstance(r, tuple):
+        return r
+    (pattern, lst), options = r
+    if not isinstance(pattern, str) or not isinstance(lst, list):
+        return Error
+    maybe_undef = False
+    for v in lst:
+        if isinstance(v, str):
+            # a bad pattern gives error for each element, which is not a
+            # match: the answer is then false, as in libclassad
+            if _regex_helper(pattern, v, None, options) is True:
+                return True
+        elif v is Undefined:
+            maybe_undef = True
+        else:
+            return Error
+    return Undefined if maybe_undef else False
+
+
+# ------------------------------------------------- string lists
+
+_SPLITTERS = {}
+
+
+def _string_list(s, delims):
+    """HTCondor's StringList: split at any delimiter character, trim
+    white space around items, drop empty items."""
+    if not delims:
+        s = s.strip(_WS)
+        return [s] if s else []
+    split = _SPLITTERS.get(delims)
+    if split is None:
+        if len(_SPLITTERS) > 100:
+            _SPLITTERS.clear()
+        split = _SPLITTERS[delims] = re.compile('[' + re.escape(delims) + ']').split
+    return [x for x in (i.strip(_WS) for i in split(s)) if x]
+
+
+def _sl_args(args, nfixed, nmax):
+    """Arguments of the stringList* functions: all must be strings."""
+    if len(args) < nfixed or len(args) > nmax:
+        return None
+    if not all(isinstance(a, str) for a in args):
+        return None
+    return args
+
+
+@_register('stringListSize', old_only=True)
+def fn_sl_size(args, ctx):
+    a = _sl_args(args, 1, 2)
+    if a is None:
+        return Error
+    return len(_string_list(a[0], a[1] if len(a) > 1 else ', '))
+
+
+def _sl_number(item):
+    """sscanf("%lf") of the item; None when it does not convert."""
+    return _strtod(item)
+
+
+def _sl_summarize(args, kind):
+    a = _sl_args(args, 1, 2)
+    if a is None:
+        return Error
+    items = _string_list(a[0], a[1] if len(a) > 1 else ', ')
+    if not items:
+        return 0.0 if kind in ('sum', 'avg') else Undefined
+    if kind in ('sum', 'avg'):
+        acc = 0.0
+    elif kind == 'min':
+        acc = 3.4028234663852886e38   # FLT_MAX
+    else:
+        acc = 1.1754943508222875e-38  # FLT_MIN (sic: the smallest positive)
+    is_real = False
+    for it in items:
+        x = _sl_number(it)
+        if x is None:
+            return Error
+        if it.strip('+-0123456789'):
+            is_real = True
+        if kind in ('sum', 'avg'):
+            acc = x + acc
+        elif kind == 'min':
+            acc = x if x < acc else acc
+        else:
+            acc = x if x > acc else acc
+    if kind == 'avg':
+        acc /= len(items)
+    return acc if is_real else _real_to_ll(acc)
+
+
+FUNCTIONS['stringlistsum'] = lambda args, ctx: (
+    _sl_summarize(args, 'sum') if getattr(ctx, 'old_semantics', True) else Error)
+FUNCTIONS['stringlistavg'] = lambda args, ctx: (
+    _sl_summarize(args, 'avg') if getattr(ctx, 'old_semantics', True) else Error)
+FUNCTIONS['stringlistmin'] = lambda args, ctx: (
+    _sl_summarize(args, 'min') if getattr(ctx, 'old_semantics', True) else Error)
+FUNCTIONS['stringlistmax'] = lambda args, ctx: (
+    _sl_summarize(args, 'max') if getattr(ctx, 'old_semantics', True) else Error)
+
+
+# stringListMember and the subset matches split at white space too by
+# default; stringListSize and the sums split only at ", "
+_MEMBER_DELIMS = ' ,\t\r\n'
+
+
+def _sl_undef_args(args, nmin, nmax):
+    """Arguments of stringListMember and friends: an undefined argument
+    counts as an empty string (an undefined delimiter as the default);
+    both first arguments undefined give undefined. Returns the argument
+    strings (None for undefined), or Undefined / Error."""
+    if len(args) < nmin or len(args) > nmax:
+        return Error
+    if args[0] is Undefined and args[1] is Undefined:
+        return Undefined
+    out = []
+    for i, a in enumerate(args):
+        if a is Undefined:
+            a = _MEMBER_DELIMS if i == 2 else None
+        elif not isinstance(a, str):
+            return Error
+        out.append(a)
+    return out
+
+
+def _sl_member(args, fold):
+    a = _sl_undef_args(args, 2, 3)
+    if not isinstance(a, list):
+        return a
+    if a[0] is None:
+        return False
+    items = _string_list(a[1] or '', a[2] if len(a) > 2 else _MEMBER_DELIMS)
+    if fold:
+        x = _lower_bytes(a[0])
+        return any(_lower_bytes(i) == x for i in items)
+    return a[0] in items
+
+
+FUNCTIONS['stringlistmember'] = lambda args, ctx: (
+    _sl_member(args, False) if getattr(ctx, 'old_semantics', True) else Error)
+FUNCTIONS['stringlistimember'] = lambda args, ctx: (
+    _sl_member(args, True) if getattr(ctx, 'old_semantics', True) else Error)
+
+
+def _sl_subset(args, fold):
+    a = _sl_undef_args(args, 2, 3)
+    if not isinstance(a, list):
+        return a
+    d = a[2] if len(a) > 2 else _MEMBER_DELIMS
+    sub, sup = _string_list(a[0] or '', d), _string_list(a[1] or '', d)
+    if not sub:
+        # an empty string is a subset of anything; a string with no items
+        # in it (" ", ",") is a subset of nothing
+        return not a[0]
+    if fold:
+        sup = {_lower_bytes(i) for i in sup}
+        return all(_lower_bytes(i) in sup for i in sub)
+    sup = set(sup)
+    return all(i in sup for i in sub)
+
+
+FUNCTIONS['stringlistsubsetmatch'] = lambda args, ctx: (
+    _sl_subset(args, False) if getattr(ctx, 'old_semantics', True) else Error)
+FUNCTIONS['stringlistisubsetmatch'] = lambda args, ctx: (
+    _sl_subset(args, True) if getattr(ctx, 'old_semantics', True) else Error)
+
+
+@_register('stringList_regexpMember', old_only=True)
+def fn_sl_regexp_member(args, ctx):
+    a = _sl_args(args, 2, 4)
+    if a is None:
+        return Error
+    items = _string_list(a[1], a[2] if len(a) > 2 else ', ')
+    if not items:
+        return Undefined
+    options = (a[3] if len(a) > 3 else '').lower()
+    rx = _compile(a[0], options)
+    if rx is False:
+        return Error
+    return any(rx.search(i.encode('utf-8', 'surrogateescape')) for i in items)
+
+
+def _split_set(s, delims):
+    # libclassad's split_string_list: runs of delimiters separate items,
+    # no trimming
+    if not delims:
+        delims = ' ,'
+    return [x for x in re.split('[' + re.escape(delims) + ']', s) if x]
+
+
+@_register('stringListsIntersect')
+def fn_sl_intersect(args, ctx):
+    if len(args) not in (2, 3):
+        return Error
+    if any(a is Error for a in args):
+        return Error
+    if any(a is Undefined for a in args):
+        return Undefined
+    if not all(isinstance(a, str) for a in args):
+        return Error
+    d = args[2] if len(args) == 3 else ''
+    other = set(_split_set(args[1], d))
+    return any(x in other for x in _split_set(args[0], d))
+
+
+# ------------------------------------------------ split functions
+
+def _split_at(args, slot):
+    if len(args) != 1 or not isinstance(args[0], str):
+        return Error
+    s = args[0]
+    i = s.find('@')
+    if i < 0:
+        return ['', s] if slot else [s, '']
+    return [s[:i], s[i + 1:]]
+
+
+FUNCTIONS['splitusername'] = lambda args, ctx: (
+    _split_at(args, False) if getattr(ctx, 'old_semantics', True) else Error)
+FUNCTIONS['splitslotname'] = lambda args, ctx: (
+    _split_at(args, True) if getattr(ctx, 'old_semantics', True) else Error)
+
+
+@_register('split', old_only=True)
+def fn_split(args, ctx):
+    if len(args) not in (1, 2):
+        return Error
+    if not isinstance(args[0], str):
+        return Error
+    seps = ', \t'
+    if len(args) == 2:
+        if not isinstance(args[1], str):
+            return Error
+        seps = args[1]
+    s = args[0]
+    out = []
+    last = 0
+    prev = None
+    if seps:
+        # runs of white space (and one separator among white space) split
+        # once; a repeated non-space separator gives empty items
+        for ix, ch in enumerate(s):
+            if ch not in seps:
+                continue
+            if ix - last > 0:
+                out.append(s[last:ix])
+            elif not (prev is not None and prev in _WS) and prev == ch:
+                out.append('')
+            if ch not in _WS:
+                prev = ch
+            last = ix + 1
+    if len(s) > last:
+        out.append(s[last:])
+    return out
+
+
+# ------------------------------------------------------------ time
+
+@_register('time')
+def fn_time(args, ctx):
+    if args:
+        return Error
+    return int(_time.time())
+
+
+def _local_offset(secs):
+    try:
+        lt = _time.localtime(secs)
+    except (OverflowError, OSError, ValueError):
+        return 0
+    return lt.tm_gmtoff or 0
+
+
+def _make_abstime(secs, offset):
+    tz = _dt.timezone(_dt.timedelta(seconds=offset))
+    base = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc) + _dt.timedelta(seconds=secs)
+    d = base.astimezone(tz)
+    return AbsTime(d.year, d.month, d.day, d.hour, d.minute, d.second, tzinfo=tz)
+
+
+@_register('currentTime')
+def fn_current_time(args, ctx):
+    if args:
+        return Error
+    now = int(_time.time())
+    return _make_abstime(now, _local_offset(now))
+
+
+@_register('timezoneOffset')
+def fn_tz_offset(args, ctx):
+    if args:
+        return Error
+    return RelTime(_local_offset(int(_time.time())))
+
+
+@_register('dayTime')
+def fn_day_time(args, ctx):
+    if args:
+        return Error
+    lt = _time.localtime()
+    return RelTime(lt.tm_hour * 3600 + lt.tm_min * 60 + lt.tm_sec)
+
+
+_ISO_RE = re.compile(
+    r'\s*(\d{4})-?(\d\d)-?(\d\d)(?:[T ](\d\d):?(\d\d)(?::?(\d\d))?)?\s*'
+    r'(Z|[+-]\d\d(?::?\d\d)?)?\s*$')
+
+
+def _parse_abstime(s):
+    m = _ISO_RE.match(s)
+    if not m:
+        return None
+    y, mo, d, h, mi, se, tz = m.groups()
+    if tz is None:
+        off = None
+    elif tz == 'Z':
+        off = 0
+    else:
+        sign = -1 if tz[0] == '-' else 1
+        digits = tz[1:].replace(':', '')
+        off = sign * (int(digits[:2]) * 3600 + (int(digits[2:4]) * 60 if len(digits) > 2 else 0))
+    try:
+        naive = _dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(se or 0))
+    except ValueError:
+        return None
+    if off is None:
+        secs = int(_time.mktime(naive.timetuple()))
+        off = _local_offset(secs)
+    secs = int((naive - _dt.datetime(1970, 1, 1)).total_seconds()) - off
+    return _make_abstime(secs, off)
+
+
+def _conv_time(args, relative):
+    if not args and not relative:
+        return fn_current_time(args, None)
+    if len(args) not in (1, 2):
+        return Error
+    v = args[0]
+    offset = None
+    if len(args) == 2:
+        if relative:
+            return Error
+        o = args[1]
+        if isinstance(o, int) and not isinstance(o, (bool, Value)):
+            offset = _wrap32(o)
+        elif isinstance(o, RelTime):
+            offset = int(o)
+        elif isinstance(o, float):
+            offset = int(o) if math.isfinite(o) else 0
+        else:
+            return Error
+    if v is Undefined:
+        return Undefined
+    if isinstance(v, (bool, Value, list)) or _is_ad(v):
+        return Error
+    if isinstance(v, AbsTime):
+        if relative:
+            return RelTime(int(v.timestamp()))
+        return v
+    if isinstance(v, RelTime):
+        if relative:
+            return v
+        secs = int(v)
+    elif isinstance(v, float):
+        if relative:
+            return RelTime(v)
+        secs = int(v) if math.isfinite(v) else 0
+    elif isinstance(v, int):
+        if relative:
+            return RelTime(_wrap32(v))
+        secs = _wrap32(v)
+    elif isinstance(v, str):
+        if relative:
+            return _parse_reltime(v)
+        # libclassad converts a string literal argument when it parses the
+        # call, and a bad one fails the evaluation
+        t = _parse_abstime(v)
+        if t is None:
+            raise EvalFailed('absTime() of a bad time string')
+        return t
+    else:
+        return Error
+    if offset is None:
+        offset = _local_offset(secs)
+    return _make_abstime(secs, offset)
+
+
+_REL_RE = re.compile(r'\s*(-)?(?:(\d+)\+)?(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?)\s*$')
+
+
+def _parse_reltime(s):
+    m = _REL_RE.match(s)
+    if not m:
+        raise EvalFailed('relTime() of a bad time string')
+    neg, d, h, mi, se = m.groups()
+    if h is not None and mi is None:
+        h, mi = None, h
+    total = int(d or 0) * 86400 + int(h or 0) * 3600 + int(mi or 0) * 60 + float(se)
+    return RelTime(-total if neg else total)
+
+
+FUNCTIONS['abstime'] = lambda args, ctx: _conv_time(args, False)
+FUNCTIONS['reltime'] = lambda args, ctx: _conv_time(args, True)
+
+
+def _make_get_field(name):
+    def f(args, ctx):
+        if len(args) != 1:
+            return Error
+        v = args[0]
+        if isinstance(v, AbsTime):
+            local = _dt.datetime.fromtimestamp(v.timestamp()).timetuple()
+            if name == 'getyear':
+                return local.tm_year
+            if name == 'getmonth':
+                return local.tm_mon
+            if name == 'getdayofyear':
+                return local.tm_yday - 1
+            if name == 'getdayofmonth':
+                return local.tm_mday
+            if name == 'getdayofweek':
+                return (local.tm_wday + 1) % 7
+            if name == 'gethours':
+                return local.tm_hour
+            if name == 'getminutes':
+                return local.tm_min
+            if name == 'getseconds':
+                return local.tm_sec
+            return Error
+        if isinstance(v, RelTime):
+            r = int(v)
+            if name == 'getdays':
+                return _cdiv(r, 86400)
+            if name == 'gethours':
+                return _cdiv(_cmod(r, 86400), 3600)
+            if name == 'getminutes':
+                return _cdiv(_cmod(r, 3600), 60)
+            if name == 'getseconds':
+                return _cmod(r, 60)
+            return Error
+        return Error
+    return f
+
+
+for _n in ('getyear', 'getmonth', 'getdayofyear', 'getdayofmonth', 'getdayofweek',
+           'getdays', 'gethours', 'getminutes', 'getseconds'):
+    FUNCTIONS[_n] = _make_get_field(_n)
+
+
+def _split_time_fields(v):
+    """doSplitTime: a dict of the split fields, or None."""
+    if isinstance(v, bool) or isinstance(v, Value):
+        return None
+    if isinstance(v, RelTime):
+        r = float(v)
+        neg = r < 0
+        r = abs(r)
+        whole = int(r)
+        days, hrs = whole // 86400, (whole % 86400) // 3600
+        mins = (whole % 3600) // 60
+        secs = (whole % 60) + (r - math.floor(r))
+        if neg:
+            if days > 0:
+                days = -days
+            elif hrs > 0:
+                hrs = -hrs
+            elif mins > 0:
+                mins = -mins
+            else:
+                secs = -secs
+        return {'Type': 'RelativeTime', 'Days': days, 'Hours': hrs,
+                'Minutes': mins, 'Seconds': secs}
+    if isinstance(v, AbsTime):
+        secs = int(v.timestamp())
+        off = int((v.utcoffset() or _dt.timedelta(0)).total_seconds())
+    elif isinstance(v, float):
+        if not math.isfinite(v):
+            return None
+        secs = _wrap32(int(v))
+        off = _local_offset(secs)
+    elif isinstance(v, int):
+        secs = _wrap32(v)
+        off = _local_offset(secs)
+    elif _is_ad(v):
+        return v
+    else:
+        return None
+    t = _dt.datetime(1970, 1, 1) + _dt.timedelta(seconds=secs + off)
+    return {'Type': 'AbsoluteTime', 'Year': t.year, 'Month': t.month, 'Day': t.day,
+            'Hours': t.hour, 'Minutes': t.minute, 'Seconds': t.second, 'Offset': off}
+
+
+@_register('splitTime')
+def fn_split_time(args, ctx):
+    if len(args) != 1:
+        return Error
+    v = args[0]
+    if v is Undefined:
+        return Undefined
+    if _is_ad(v):
+        return Error
+    fields = _split_time_fields(v)
+    if fields is None:
+        return Error
+    from pycondorlite.classad import ClassAd
+    ad = ClassAd()
+    for k, x in fields.items():
+        ad[k] = x
+    return ad
+
+
+def _ad_int(fields, name):
+    if isinstance(fields, dict):
+        x = fields.get(name)
+    else:
+        try:
+            x = fields.eval(name)
+        except Exception:
+            return None
+    if isinstance(x, int) and not isinstance(x, (bool, Value)):
+        return _wrap32(x)
+    return None
+
+
+@_register('formatTime')
+def fn_format_time(args, ctx):
+    if len(args) >= 3:
+        return Error
+    if not args:
+        return _time.strftime('%c', _time.localtime())
+    v = args[0]
+    if isinstance(v, RelTime):
+        return Error
+    fields = _split_time_fields(v)
+    if fields is None:
+        return Error
+    fmt = '%c'
+    if len(args) == 2:
+        if not isinstance(args[1], str):
+            return Error
+        fmt = args[1]
+    sec = _ad_int(fields, 'Seconds') or 0
+    mins = _ad_int(fields, 'Minutes') or 0
+    hour = _ad_int(fields, 'Hours') or 0
+    mday = _ad_int(fields, 'Day') or 0
+    mon = _ad_int(fields, 'Month')
+    year = _ad_int(fields, 'Year')
+    mon = 1 if mon is None else mon
+    year = 1900 if year is None else year
+    try:
+        d = _dt.date(year, mon, mday)
+        wday, yday = d.weekday(), d.timetuple().tm_yday
+    except ValueError:
+        wday, yday = 0, 1
+    # struct tm from the split fields: gmtoff zeroed as libclassad does;
+    # %Z prints the process's zone name, as it does
+    tup = (year, mon, mday, hour, mins, sec, wday, yday, 0)
+    try:
+        st = _time.struct_time(tup + (_time.tzname[0], 0))
+        out = _time.strftime(fmt, st)
+    except (ValueError, OverflowError):
+        return Error
+    return out[:1023]
+
+
+@_register('interval')
+def fn_interval(args, ctx):
+    if len(args) != 1:
+        return Error
+    i = _to_int(args[0])
+    if isinstance(i, Value):
+        return Error
+    tot = _wrap32(i)
+    days = _cdiv(tot, 86400)
+    tot = _cmod(tot, 86400)
+    hours = _cdiv(tot, 3600)
+    tot = _cmod(tot, 3600)
+    mins = _cdiv(tot, 60)
+    secs = _cmod(tot, 60)
+    if days:
+        return '%d+%02d:%02d:%02d' % (days, abs(hours), abs(mins), abs(secs))
+    if hours:
+        return '%d:%02d:%02d' % (hours, abs(mins), abs(secs))
+    if mins:
+        return '%d:%02d' % (mins, abs(secs))
+    return '%d' % secs
+
+
+@_register('debug')
+def fn_debug(args, ctx):
+    if len(args) != 1:
+        return Error
+    return args[0]
+
+
+# ------------------------------------------- arguments / environment
+
+def _args_v2_quote(arg):
+    # condor's V2 syntax: runs of white space go in single quotes, a single
+    # quote is written as a quoted doubled quote; double quotes stay raw
+    if arg == '':
+        return "''"
+    if not any(c in arg for c in " \t\n\r'"):
+        return arg
+    out = []
+    buf = []
+    for c in arg:
+        if c in ' \t\n\r':
+            buf.append(c)
+            continue
+        if buf:
+            out.append("'" + ''.join(buf) + "'")
+            buf = []
+        if c == "'":
+            out.append("''''")
+        else:
+            out.append(c)
+    if buf:
+        out.append("'" + ''.join(buf) + "'")
+    return ''.join(out)
+
+
+@_register('listToArgs', old_only=True)
+def fn_list_to_args(args, ctx):
+    if len(args) not in (1, 2):
+        return Error
+    vers = 2
+    if len(args) == 2:
+        v = args[1]
+        if not (isinstance(v, int) and not isinstance(v, (bool, Value))) or v not in (1, 2):
+            return Error
+        vers = v
+    lst = args[0]
+    if not isinstance(lst, list) or not all(isinstance(x, str) for x in lst):
+        return Error
+    if vers == 1:
+        if any(any(c in x for c in ' \t\n\r"') for x in lst):
+            return Error
+        return ' '.join(lst)
+    return ' '.join(_args_v2_quote(x) for x in lst)
+
+
+def _parse_args_v2(s):
+    out = []
+    cur = []
+    have = False
+    i = 0
+    n = len(s)
+    while i < n:
+        c = s[i]
+        if c in ' \t\n\r':
+            if have:
+                out.append(''.join(cur))
+                cur, have = [], False
+            i += 1
+            continue
+        have = True
+        if c == "'":
+            i += 1
+            while True:
+                if i >= n:
+                    return None
+                if s[i] == "'":
+                    if i + 1 < n and s[i + 1] == "'":
+                        cur.append("'")
+                        i += 2
+                        continue
+                    i += 1
+                    break
+                cur.append(s[i])
+                i += 1
+            continue
+        cur.append(c)
+        i += 1
+    if have:
+        out.append(''.join(cur))
+    return out
+
+
+@_register('argsToList', old_only=True)
+def fn_args_to_list(args, ctx):
+    if len(args) not in (1, 2):
+        return Error
+    vers = 2
+    if len(args) == 2:
+        v = args[1]
+        if not (isinstance(v, int) and not isinstance(v, (bool, Value))) or v not in (1, 2):
+            return Error
+        vers = v
+    if not isinstance(args[0], str):
+        return Error
+    if vers == 1:
+        return args[0].split()
+    r = _parse_args_v2(args[0])
+    return Error if r is None else r
+
+
+@_register('userMap', old_only=True)
+def fn_user_map(args, ctx):
+    """userMap(map, input[, preferred[, default]]): no map files are
+    configured (CLASSAD_USER_MAPFILE_*), so the answer is the default."""
+    if len(args) < 2 or len(args) > 4:
+        return Error
+    if args[0] is Error:
+        return Error
+    return args[3] if len(args) == 4 else Undefined
+
+
+@_register('userHome', old_only=True)
+def fn_user_home(args, ctx):
+    if len(args) not in (1, 2):
+        raise EvalFailed('userHome() takes one or two arguments')
+    default = args[1] if len(args) == 2 and isinstance(args[1], str) else ''
+    name = args[0]
+    if name is Undefined and not default:
+        return Undefined
+    if not isinstance(name, str):
+        return default or Error
+    import pwd
+    try:
+        home = pwd.getpwnam(name).pw_dir
+    except KeyError:
+        return default or Undefined
+    return home or default or Undefined
+
+
+def _env_v2_text(env):
+    # HTCondor's Env keeps its variables in a map: sorted by name
+    return ' '.join(_args_v2_quote(k + '=' + env[k])
+                    for k in sorted(env, key=lambda k: k.encode('utf-8', 'surrogateescape')))
+
+
+def _env_merge(env, entries):
+    """Add NAME=VALUE entries to env; False on an entry without a name."""
+    for e in entries:
+        name, eq, value = e.partition('=')
+        if not eq or not name:
+            return False
+        env[name] = value
+    return True
+
+
+@_register('envV1ToV2', old_only=True)
+def fn_env_v1_to_v2(args, ctx):
+    if len(args) != 1:
+        return Error
+    v = args[0]
+    if v is Undefined:
+        return Undefined
+    if not isinstance(v, str):
+        return Error
+    env = {}
+    if not _env_merge(env, [e for e in v.split(';') if e]):
+        return Error
+    return _env_v2_text(env)
+
+
+@_register('mergeEnvironment', old_only=True)
+def fn_merge_environment(args, ctx):
+    env = {}
+    for v in args:
+        if v is Undefined:
+            continue
+        if not isinstance(v, str):
+            return Error
+        entries = _parse_args_v2(v)
+        if entries is None or not _env_merge(env, entries):
+            return Error
+    return _env_v2_text(env)

@@ -1,0 +1,64 @@
+"""Which evaluation semantics are in force: the tools' "old" ones by default,
+strict "new" ones when the configuration knob STRICT_CLASSAD_EVALUATION is true
+(``_CONDOR_STRICT_CLASSAD_EVALUATION=true`` in the environment, or in the
+configuration read by pycondorlite.config, as HTCondor reads it).
+
+The environment variable is checked at every call (cheap); the configuration
+is read once per value of CONDOR_CONFIG (call reset() after changing it).
+"""
+
+import os
+
+_override = None
+_from_config = {}   # CONDOR_CONFIG value -> old semantics?
+_environ_get = os.environ.get
+# os.environ's own dict (bytes keys on POSIX): reading it skips encoding the
+# key at each call, which matters when every match asks
+_data = getattr(os.environ, "_data", None)
+if _data is not None and not isinstance(next(iter(_data), b""), bytes):
+    _data = None
+_STRICT_KEY = b"_CONDOR_STRICT_CLASSAD_EVALUATION"
+_CONFIG_KEY = b"CONDOR_CONFIG"
+
+
+def _truthy(v):
+    return str(v).strip().lower() in ("true", "t", "yes", "y", "1")
+
+
+def set_old_semantics(old):
+    """Force a mode (True/False) for this process, or None to follow the knob."""
+    global _override
+    _override = old
+
+
+def reset():
+    """Forget what the configuration said."""
+    _from_config.clear()
+
+
+def _config_says_old():
+    try:
+        from pycondorlite import config
+        return not config.param_bool("STRICT_CLASSAD_EVALUATION", False)
+    except Exception:
+        return True
+
+
+def old_semantics():
+    """True unless STRICT_CLASSAD_EVALUATION is set true."""
+    if _override is not None:
+        return _override
+    if _data is not None:
+        v = _data.get(_STRICT_KEY)
+        if v is not None:
+            return not _truthy(v.decode("utf-8", "replace"))
+        where = _data.get(_CONFIG_KEY)
+    else:
+        v = _environ_get("_CONDOR_STRICT_CLASSAD_EVALUATION")
+        if v is not None:
+            return not _truthy(v)
+        where = _environ_get("CONDOR_CONFIG")
+    old = _from_config.get(where)
+    if old is None:
+        old = _from_config[where] = _config_says_old()
+    return old

@@ -1,0 +1,105 @@
+"""Parsing by template: expressions that differ only in their literals
+(``TARGET.ImageSize < 753995`` in one provider ad, ``< 26482`` in the next)
+share one parse tree and one compiled closure.
+
+The literals are taken out of the text (each becomes the byte \\x01, which the
+lexer reads as a PARAM token); the rest is the template's key. A template is
+parsed once; each expression is then an Instance: the template plus its
+literal values. Only plain literals are taken out -- strings without
+escapes, decimal numbers without exponent, sign or leading zero -- so that
+the template parses exactly as the text would; anything else stays in the
+key, and when the template does not parse the caller parses the text itself.
+"""
+
+import re
+
+from . import grammar
+from . import nodes as N
+from .errors import ClassAdSyntaxError
+
+_LITERALS = re.compile(
+    r'(?P<s>"(?:[^"\\\n]|\\.)*")'          # a string (kept if it has escapes)
+    r"|'(?:[^'\\]|\\.)*'"                  # a quoted name: kept
+    r"|/\*.*?\*/|//[^\n]*"                 # comments: kept
+    r"|(?<![\w.\-])(?P<n>(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?)(?![\w.])",
+    re.S)
+
+_templates = {}
+_MAX = 100000
+_NONE = (None, 0)
+
+
+def _count_params(node, n=0):
+    t = node.__class__
+    if t is N.Param:
+        return n + 1
+    for child in _children(node):
+        n = _count_params(child, n)
+    return n
+
+
+def _children(node):
+    t = node.__class__
+    if t is N.AttrRef:
+        return (node.base,) if node.base is not None else ()
+    if t is N.Binary:
+        return (node.left, node.right)
+    if t is N.Unary:
+        return (node.operand,)
+    if t is N.Paren:
+        return (node.expr,)
+    if t is N.Ternary:
+        return tuple(c for c in (node.cond, node.then, node.other) if c is not None)
+    if t is N.Subscript:
+        return (node.base, node.index)
+    if t is N.Call:
+        return node.args
+    if t is N.ListExpr:
+        return node.items
+    if t is N.AdExpr:
+        return tuple(e for _, e in node.attrs)
+    return ()
+
+
+def parse_templated(text, old_syntax, old_semantics):
+    """The tree of text through a template, or None (parse the text itself)."""
+    if "\x01" in text:
+        return None
+    values = []
+
+    def take(m):
+        s = m.group("s")
+        if s is not None:
+            if "\\" in s:
+                return s
+            values.append(s[1:-1])
+            return "\x01"
+        n = m.group("n")
+        if n is None:
+            return m.group(0)
+        values.append(float(n) if "." in n else int(n))
+        return "\x01"
+
+    key_text = _LITERALS.sub(take, text)
+    if not values:
+        return None
+    key = (key_text, old_syntax, old_semantics)
+    entry = _templates.get(key)
+    if entry is None:
+        try:
+            tree = grammar.parse(key_text, old_syntax, old_semantics)
+            entry = (tree, _count_params(tree))
+        except ClassAdSyntaxError:
+            entry = _NONE
+        if len(_templates) >= _MAX:
+            _templates.clear()
+        _templates[key] = entry
+    tree, count = entry
+    if tree is None or count != len(values):
+        return None
+    root = tree.__class__
+    if root is N.Param:
+        return N.Literal(values[0])
+    if root is N.ListExpr or root is N.AdExpr:
+        return N.substitute(tree, values)
+    return N.Instance(tree, tuple(values))

@@ -1,0 +1,60 @@
+"""condor_schedd: the schedd daemon (matchmaking, gridmanager, history).
+
+    condor_schedd [-f] [-t]
+
+-f stays in the foreground (as under condor_master); without it the daemon
+detaches into the background. -t also copies the log to stderr.
+"""
+
+import sys
+
+PROG = "condor_schedd"
+
+
+def main(argv=None):
+    args = sys.argv[1:] if argv is None else argv
+    foreground = False
+    to_stderr = False
+    for a in args:
+        if a in ("-f", "-foreground"):
+            foreground = True
+        elif a == "-t":
+            to_stderr = True
+        elif a in ("-help", "--help", "-h"):
+            print(f"Usage: {PROG} [-f] [-t]")
+            return 0
+        elif a in ("-b", "-background"):
+            foreground = False
+        else:
+            sys.stderr.write(f"{PROG}: unknown option {a}\nUsage: {PROG} [-f] [-t]\n")
+            return 1
+    from pycondorlite import schedd
+    if not foreground:
+        try:
+            schedd.start_background()
+        except schedd.AlreadyRunning as e:
+            sys.stderr.write(already_running_message(e))
+            return 1
+        except Exception as e:
+            sys.stderr.write(f"{PROG}: failed to start: {e}\n")
+            return 1
+        return 0
+    try:
+        d = schedd.Schedd(log_to_stderr=to_stderr, handle_signals=True)
+    except schedd.AlreadyRunning as e:
+        sys.stderr.write(already_running_message(e))
+        return 1
+    except Exception as e:
+        sys.stderr.write(f"{PROG}: failed to start: {e}\n")
+        return 1
+    return d.run()
+
+
+def already_running_message(e):
+    pid = f" (pid {e.pid})" if e.pid and e.pid > 0 else ""
+    return (f"ERROR: condor_schedd is already running{pid} on spool {e.spool}; "
+            f"only one schedd may use a spool\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The submit-description language: reader, macros, queue items, job ads."""

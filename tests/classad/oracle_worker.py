@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Evaluate or parse ClassAd expressions in one implementation and one mode.
+
+    oracle_worker.py IMPL MODE     IMPL: classad2 | ours      MODE: strict | old
+
+One process per (implementation, mode), because the mode is process-wide:
+classad2 switches to the command-line tools' old semantics once `htcondor2`
+is imported; pycondorlite reads STRICT_CLASSAD_EVALUATION
+(`_CONDOR_STRICT_CLASSAD_EVALUATION=true` in the environment) -- the caller
+sets or clears it, this script checks it.
+
+Protocol: JSON lines. The first line is {"scope": TEXT, "target": TEXT} (new
+syntax ads); every later line is a request, answered by exactly one line:
+  {"op": "eval", "expr": TEXT}     -> a normalized value (see normalize()), evaluated
+                                      with MY = scope and TARGET = target, or with
+                                      MY = scope alone if "no_target" is true
+  {"op": "parse", "expr": TEXT}    -> {"ok": bool, "unparse": TEXT or null, and if ok
+                                       "old", "json" (printOld/printJson of [X = expr]), "roundtrip"}
+  {"op": "parse_ads", "text": TEXT} -> {"ok": bool, "ads": [normalized ad, ...] or null}
+  {"op": "match", "job": TEXT, "ad": TEXT} (old syntax) -> {"job_matches": ...,
+      "ad_matches": ..., "symmetric": ..., "rank": the job's Rank with the ad as TARGET}
+Output is flushed after each line, so the same worker serves a batch (all
+lines written at once) or a hypothesis test (one line at a time).
+"""
+
+import json
+import os
+import signal
+import sys
+
+IMPL, MODE = sys.argv[1], sys.argv[2]
+os.environ.setdefault("CONDOR_CONFIG", "/dev/null")
+
+if IMPL == "classad2":
+    import classad2 as mod
+    if MODE == "old":
+        import warnings
+        warnings.simplefilter("ignore")
+        import htcondor2  # noqa: F401  (switches classad2 to the tools' semantics)
+    else:
+        # classad2_impl imports htcondor2 (for htcondor2.classad.ClassAd) the
+        # first time an evaluation returns a nested ad, and that import flips
+        # the whole process to old semantics. A stand-in module holding only
+        # what it looks up keeps the strict mode strict.
+        import types
+        stand_in = types.ModuleType("htcondor2")
+        stand_in.classad = mod
+        sys.modules["htcondor2"] = stand_in
+    TIME_LIMIT = 0  # C++ code: a signal could not interrupt it anyway
+else:
+    want = "true" if MODE == "strict" else None
+    if os.environ.get("_CONDOR_STRICT_CLASSAD_EVALUATION", "").lower() not in (want or "", ):
+        sys.exit("oracle_worker: _CONDOR_STRICT_CLASSAD_EVALUATION does not match mode %s" % MODE)
+    import pycondorlite.classad as mod
+    TIME_LIMIT = 2.0  # seconds per request: a hang is reported, not waited for
+
+Value = mod.Value
+OLD_PARSER = getattr(getattr(mod, "ParserType", None) or getattr(mod, "Parser", None), "Old", None)
+
+
+class Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise Timeout()
+
+
+def normalize(v, depth=0):
+    """A JSON-able, implementation-neutral form of an evaluated value that
+    keeps the type: ["bool", b], ["int", n], ["real", repr], ["str", s],
+    ["undefined"], ["error"], ["list", [...]], ["ad", [[name, value]...]],
+    ["expr", unparsed text] (an unevaluated element, as classad2 returns
+    non-literal list elements and attribute values)."""
+    if depth > 20:
+        return ["too-deep"]
+    if isinstance(v, bool):
+        return ["bool", v]
+    if isinstance(v, Value):  # before int: ours may be an IntEnum
+        return [v.name.lower()]
+    if isinstance(v, int):
+        return ["int", v]
+    if isinstance(v, float):
+        return ["real", repr(v)]
+    if isinstance(v, str):
+        return ["str", v]
+    if isinstance(v, (list, tuple)):
+        return ["list", [normalize(x, depth + 1) for x in v]]
+    if isinstance(v, mod.ClassAd):
+        items = []
+        for k in sorted(v.keys(), key=str.lower):
+            try:
+                items.append([k.lower(), normalize(v[k], depth + 1)])
+            except Exception as e:  # noqa: BLE001
+                items.append([k.lower(), ["exception", type(e).__name__]])
+        return ["ad", items]
+    if isinstance(v, mod.ExprTree):
+        return ["expr", str(v)]
+    return ["unknown", type(v).__name__, repr(v)[:200]]
+
+
+def make_ad(text):
+    return mod.ClassAd(text)
+
+
+def do_eval(req, scope, target):
+    try:
+        tree = mod.ExprTree(req["expr"])
+    except Exception:  # noqa: BLE001  (any syntax error)
+        return ["parse_error"]
+    if req.get("no_target"):  # one ad alone, as condor_q -constraint evaluates
+        return normalize(tree.eval(scope))
+    return normalize(tree.eval(scope, target))
+
+
+def _printed(fn):
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001
+        return "<raised %s>" % type(e).__name__
+
+
+def do_parse(req):
+    """Accepted or not; if accepted, how it prints: str() (new syntax), the
+    old-syntax and JSON forms of an ad [X = expr], and whether parsing the
+    printed text prints the same again (round trip)."""
+    try:
+        tree = mod.ExprTree(req["expr"])
+    except Exception:  # noqa: BLE001
+        return {"ok": False, "unparse": None}
+    text = _printed(lambda: str(tree))
+    ad = mod.ClassAd()
+    ad["X"] = tree
+    try:
+        roundtrip = str(mod.ExprTree(text)) == text
+    except Exception:  # noqa: BLE001
+        roundtrip = False
+    return {"ok": True, "unparse": text, "old": _printed(ad.printOld),
+            "json": _printed(ad.printJson), "roundtrip": roundtrip}
+
+
+def do_parse_ads(req):
+    try:
+        ads = list(mod.parseAds(req["text"], OLD_PARSER))
+    except Exception:  # noqa: BLE001
+        return {"ok": False, "ads": None}
+    return {"ok": True, "ads": [normalize(ad) for ad in ads]}
+
+
+def do_match(req):
+    job, ad = mod.parseOne(req["job"], OLD_PARSER), mod.parseOne(req["ad"], OLD_PARSER)
+    rank = job.lookup("Rank")
+    return {"job_matches": job.matches(ad), "ad_matches": ad.matches(job),
+            "symmetric": job.symmetricMatch(ad), "rank": normalize(rank.eval(job, ad))}
+
+
+def handle(req, scope, target):
+    op = req["op"]
+    if op == "eval":
+        return do_eval(req, scope, target)
+    if op == "parse":
+        return do_parse(req)
+    if op == "parse_ads":
+        return do_parse_ads(req)
+    if op == "match":
+        return do_match(req)
+    raise ValueError(op)
+
+
+def main():
+    sys.setrecursionlimit(10000)
+    signal.signal(signal.SIGALRM, _alarm)
+    setup = json.loads(sys.stdin.readline())
+    scope, target = make_ad(setup["scope"]), make_ad(setup["target"])
+    out = sys.stdout
+    for line in sys.stdin:
+        req = json.loads(line)
+        try:
+            if TIME_LIMIT:
+                signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT)
+            try:
+                res = handle(req, scope, target)
+            finally:
+                if TIME_LIMIT:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+        except Timeout:
+            res = ["timeout"]
+        except Exception as e:  # noqa: BLE001  (a crash is a difference, not the end of the batch)
+            res = ["exception", type(e).__name__, str(e)[:200]]
+        out.write(json.dumps(res) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()
