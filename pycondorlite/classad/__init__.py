@@ -10,10 +10,11 @@ STRICT_CLASSAD_EVALUATION is true (see semantics.py).
 """
 
 import enum
+import gc
 
 from .ad import ClassAd, ExprTree
 from .errors import ClassAdException, ClassAdSyntaxError
-from .parsing import iter_new_ads, iter_old_ads, looks_new
+from .parsing import iter_new_ads, iter_old_ads, looks_new, read_old_ads
 from .printer import quote_string, unparse_value
 from .semantics import old_semantics, set_old_semantics
 from .value import Value, Undefined, Error
@@ -44,30 +45,58 @@ def _text_of(input):
     return "".join(input)
 
 
-def _iter_ads(text, parser, strict=False):
-    """Yield (ClassAd, end offset) for each ad of text."""
-    old = old_semantics()
+def _read_old(text, strict):
+    """(ads, failure): the old-syntax ads of text, and the exception that
+    ended the reading (classad2 raises it after handing out the ads before)."""
+    # Thousands of small ads: read them all with the cyclic garbage collector
+    # paused (they hold no cycles, and its passes over the growing heap would
+    # cost more than the reading).
+    failure = None
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        try:
+            read = read_old_ads(text, old_semantics(), strict)
+        except ClassAdSyntaxError:
+            raise
+        except ClassAdException as e:
+            failure = e
+            read = getattr(e, "partial", [])
+        from_dicts = ClassAd._from_dicts
+        ads = [from_dicts(attrs, names) for attrs, names in read]
+    finally:
+        if enabled:
+            gc.enable()
+    return ads, failure
+
+
+def _hand_out(ads, failure):
+    yield from ads
+    raise failure
+
+
+def _ads(text, parser, strict=False):
+    """An iterator over the ClassAds of text."""
     if parser in (ParserType.Auto, ParserType.FileAuto):
         parser = ParserType.New if looks_new(text) else ParserType.Old
     if parser == ParserType.Old:
-        for attrs, names, end in iter_old_ads(text, old, strict):
-            yield ClassAd._from_dicts(attrs, names), end
-    elif parser == ParserType.New:
-        for node, end in iter_new_ads(text, old, strict):
-            yield ClassAd._from_pairs(node.attrs), end
-    else:
-        raise ClassAdException("parser type %s is not supported" % parser.name)
+        ads, failure = _read_old(text, strict)
+        return iter(ads) if failure is None else _hand_out(ads, failure)
+    if parser == ParserType.New:
+        return (ClassAd._from_pairs(node.attrs)
+                for node, _ in iter_new_ads(text, old_semantics(), strict))
+    raise ClassAdException("parser type %s is not supported" % parser.name)
 
 
 def parseAds(input, parser=ParserType.Auto):
     """An iterator over the ads in input (a string or a file), old or new syntax."""
-    return (ad for ad, _ in _iter_ads(_text_of(input), ParserType(parser)))
+    return _ads(_text_of(input), ParserType(parser))
 
 
 def parseOne(input, parser=ParserType.Auto):
     """All the ads in input merged into one ClassAd."""
     result = ClassAd()
-    for ad, _ in _iter_ads(_text_of(input), ParserType(parser)):
+    for ad in _ads(_text_of(input), ParserType(parser)):
         result.update(ad)
     return result
 
@@ -75,7 +104,7 @@ def parseOne(input, parser=ParserType.Auto):
 def parseNext(input, parser=ParserType.Auto):
     """The first ad of input; a file is left positioned after it."""
     if isinstance(input, str):
-        for ad, _ in _iter_ads(input, ParserType(parser)):
+        for ad in _ads(input, ParserType(parser)):
             return ad
         return None
     lines = []
@@ -95,7 +124,7 @@ def parseNext(input, parser=ParserType.Auto):
             depth += line.count("[") - line.count("]")
             if depth <= 0 and "]" in line:
                 break
-    for ad, _ in _iter_ads("".join(lines), parser):
+    for ad in _ads("".join(lines), parser):
         return ad
     return None
 
@@ -103,7 +132,7 @@ def parseNext(input, parser=ParserType.Auto):
 def parse_ads_strict(text, parser=ParserType.Auto):
     """Like parseAds, but a bad line raises ClassAdSyntaxError naming its line
     (for the command-line tools)."""
-    return [ad for ad, _ in _iter_ads(text, ParserType(parser), strict=True)]
+    return list(_ads(text, ParserType(parser), strict=True))
 
 
 def quote(input):

@@ -6,9 +6,9 @@ from collections.abc import MutableMapping
 from . import compiler
 from . import nodes as N
 from . import printer
-from .compiler import Env, EvalFailure, ListValue, compile_node
+from .compiler import Env, EvalFailure, compile_node
 from .errors import ClassAdException, ClassAdSyntaxError
-from .parsing import parse_exprtree_text, iter_new_ads
+from .parsing import SharedNames, parse_exprtree_text, iter_new_ads
 from .semantics import old_semantics
 from .value import Value
 
@@ -130,6 +130,8 @@ class ExprTree:
 class ClassAd(MutableMapping):
     """A ClassAd: attribute name (any case) to expression."""
 
+    __slots__ = ("_attrs", "_names", "_parent", "__weakref__")
+
     def __init__(self, input=None):
         self._attrs = {}     # lower-case name -> tree
         self._names = {}     # lower-case name -> name as written
@@ -165,8 +167,15 @@ class ClassAd(MutableMapping):
         ad._parent = None
         return ad
 
+    def _own_names(self):
+        """The dict of spellings, made this ad's own before a change."""
+        names = self._names
+        if type(names) is SharedNames:
+            names = self._names = dict(names)
+        return names
+
     def _set_pairs(self, pairs):
-        attrs, names = self._attrs, self._names
+        attrs, names = self._attrs, self._own_names()
         for name, node in pairs:
             key = name.lower()
             attrs[key] = node
@@ -206,8 +215,9 @@ class ClassAd(MutableMapping):
         node = _from_python(value)
         k = key.lower()
         self._attrs[k] = node
-        if k not in self._names:
-            self._names[k] = key
+        names = self._own_names()
+        if k not in names:
+            names[k] = key
 
     def __delitem__(self, key):
         if not isinstance(key, str):
@@ -216,13 +226,14 @@ class ClassAd(MutableMapping):
         if k not in self._attrs:
             raise KeyError(key)
         del self._attrs[k]
-        del self._names[k]
+        del self._own_names()[k]
 
     def update(self, other=(), **kw):
         if isinstance(other, ClassAd):
+            names = self._own_names()
             for k, node in other._attrs.items():
-                if k not in self._names:
-                    self._names[k] = other._names[k]
+                if k not in names:
+                    names[k] = other._names[k]
                 self._attrs[k] = node
         else:
             MutableMapping.update(self, other)
@@ -287,7 +298,9 @@ class ClassAd(MutableMapping):
         if not isinstance(ad, ClassAd):
             raise TypeError("ad must be a ClassAd")
         old = old_semantics()
-        return _requirements_hold(ad, self, old) and _requirements_hold(self, ad, old)
+        if self._parent is not None or ad._parent is not None:
+            return _requirements_hold(ad, self, old) and _requirements_hold(self, ad, old)
+        return _match_pair(self, ad, old)
 
     def flatten(self, expr):
         """Partially evaluate expr in this ad: what can be computed is."""
@@ -321,36 +334,84 @@ class ClassAd(MutableMapping):
 
 
 _new_env = Env.__new__
+_Literal = N.Literal
+_env_pool = []
 
 
 def _requirements_hold(ad, target, old):
-    """ad's Requirements, with target as TARGET, as classad2's matches() converts it."""
+    """ad's Requirements, with target as TARGET, as classad2's matches() converts it.
+
+    The matchmaking hot path: one small Env, the compiled closure called
+    directly (the attribute is top-level, no scope walk)."""
     node = ad._attrs.get("requirements")
     if node is None:
         return False
-    if node.__class__ is N.Literal:
+    if node.__class__ is _Literal:
         v = node.value
     else:
         if ad._parent is None:
-            env = _new_env(Env)
+            # Envs are reused: allocating one per match wakes the cyclic
+            # garbage collector, whose passes over thousands of ads cost more
+            # than the matching itself
+            env = _env_pool.pop() if _env_pool else _new_env(Env)
             env.cur = env.my = env.root = ad
             env.target = target
             env.old_semantics = old
-            env.active = 0
-            env.ctx = None
-            env.consts = None
+            env.active = 1
+            env.ctx = env.consts = None
         else:
             env = Env(ad, target, old)
+            env.active = 1
         try:
-            v = compiler.eval_attr(env, ad, "requirements", node)
-        except EvalFailure:
+            fn = node.fn
+            v = fn(env) if fn is not None else compiler.run_node(node, env)
+        except (EvalFailure, RecursionError):
             raise ClassAdException("failed to evaluate expression") from None
+        finally:
+            if len(_env_pool) < 8:
+                _env_pool.append(env)
+    if v is True:
+        return True
+    if v is False:
+        return False
     t = type(v)
-    if t is bool:
-        return v
     if t is int or t is float:
         return v != 0
     return False
+
+
+def _match_pair(a, b, old):
+    """b's Requirements with a as TARGET, then a's with b as TARGET, both
+    top-level ads: symmetricMatch's hot path, in one reused Env."""
+    env = _env_pool.pop() if _env_pool else _new_env(Env)
+    env.old_semantics = old
+    try:
+        for me, other in ((b, a), (a, b)):
+            node = me._attrs.get("requirements")
+            if node is None:
+                return False
+            if node.__class__ is _Literal:
+                v = node.value
+            else:
+                env.cur = env.my = env.root = me
+                env.target = other
+                env.active = 1
+                env.ctx = env.consts = None
+                fn = node.fn
+                v = fn(env) if fn is not None else compiler.run_node(node, env)
+            if v is True:
+                continue
+            if v is False:
+                return False
+            t = type(v)
+            if (t is not int and t is not float) or v == 0:
+                return False
+        return True
+    except (EvalFailure, RecursionError):
+        raise ClassAdException("failed to evaluate expression") from None
+    finally:
+        if len(_env_pool) < 8:
+            _env_pool.append(env)
 
 
 compiler.ClassAd = ClassAd

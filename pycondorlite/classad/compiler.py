@@ -49,6 +49,26 @@ _ARG_FAILURE_IS_ERROR = frozenset("""
 _ARG_FAILURE_ALWAYS_ERROR = frozenset(("stringlistsintersect",))
 
 
+def _apply(fn, values, env):
+    try:
+        return fn(values, env)
+    except _FnEvalFailed:
+        raise EvalFailure("failed to evaluate expression") from None
+    except EvalFailure:
+        raise
+    except Exception:
+        return ERROR
+
+
+# Pure functions of strings, often called with the same arguments (a
+# provider's Requirements against each job): their results are remembered.
+_MEMO_FUNCTIONS = frozenset("""stringlistsize stringlistsum stringlistavg stringlistmin
+    stringlistmax stringlistmember stringlistimember stringlistsubsetmatch
+    stringlistisubsetmatch stringlist_regexpmember stringlistsintersect regexp regexps
+    regexpmember replace replaceall split splitusername splitslotname versioncmp
+    versiongt versionge versionlt versionle versioneq version_in_range""".split())
+
+
 def _special_arg(n, v):
     return v if (v is ERROR or v is UNDEF) else None
 
@@ -146,13 +166,37 @@ class Env:
 # --- attribute lookup -------------------------------------------------------
 
 _MAX_DEPTH = 100
+_HOT = 3
+
+
+def run_node(node, env):
+    """Evaluate node in env. An Instance runs its template's closure with its
+    literals, allocating nothing (one per provider ad: closures for each
+    would wake the garbage collector); one evaluated often gets its own
+    closure, with the literals as constants."""
+    fn = node.fn
+    if fn is not None:
+        return fn(env)
+    if node.__class__ is N.Instance:
+        node.calls += 1
+        if node.calls > _HOT:
+            fn = node.fn = compile_node(node.tree)
+            return fn(env)
+        template = node.template
+        body = template.fn or compile_node(template)
+        saved = env.consts
+        env.consts = node.consts
+        try:
+            return body(env)
+        finally:
+            env.consts = saved
+    return compile_node(node)(env)
 
 
 def eval_attr(env, scope, key, node):
     """Evaluate node, the value of attribute key of ad scope."""
     if node.__class__ is N.Literal:
         return node.value
-    fn = node.fn or compile_node(node)
     # like libclassad, a depth limit (not a search for loops) ends a
     # circular reference: evaluation fails
     depth = env.active
@@ -162,7 +206,10 @@ def eval_attr(env, scope, key, node):
     saved = env.cur
     env.cur = scope
     try:
-        return fn(env)
+        fn = node.fn
+        if fn is not None:
+            return fn(env)
+        return run_node(node, env)
     except RecursionError:
         raise EvalFailure("failed to evaluate expression") from None
     finally:
@@ -588,6 +635,11 @@ def _c_attrref(node):
                         other = env.my
                     else:
                         return UNDEF
+                    n = other._attrs.get(key)
+                    if n is not None:
+                        if n.__class__ is N.Literal:
+                            return n.value
+                        return eval_attr(env, other, key, n)
                     return lookup_in_scope(env, other, key, False)
             return lookup_in_scope(env, scope, key, True)
         return ref
@@ -883,6 +935,33 @@ def _c_call(node):
     early = _EARLY_EXIT.get(name)
     lo, hi = _ARITY.get(name, (0, 1 << 30))
     bad_count = not (lo <= len(args) <= hi)
+
+    if name in _MEMO_FUNCTIONS:
+        memo = {}
+
+        def memo_call(env):
+            values = []
+            try:
+                for a in args:
+                    values.append(a(env))
+            except EvalFailure:
+                if bad_count or always or (old_only and not env.old_semantics):
+                    return ERROR
+                raise
+            # the same string arguments give the same answer: remember it
+            for v in values:
+                if type(v) is not str:
+                    return _apply(fn, values, env)
+            # (strings of ClassAds hold no NUL, so the join is unambiguous)
+            key = "\0".join(values) if env.old_semantics else "\1".join(values)
+            r = memo.get(key, memo)
+            if r is memo:
+                r = _apply(fn, values, env)
+                if len(memo) >= 256:
+                    memo.clear()
+                memo[key] = r
+            return r
+        return memo_call
 
     def call(env):
         values = []

@@ -1,7 +1,7 @@
 """Partial evaluation (ClassAd.flatten) and the references of an expression."""
 
 from . import nodes as N
-from .compiler import Env, compile_node, ListValue
+from .compiler import Env, compile_node
 from .value import Value
 
 

@@ -14,6 +14,7 @@ Two lexical variants, chosen per parse:
 """
 
 import re
+import threading
 
 import ply.lex as lex
 import ply.yacc as yacc
@@ -503,8 +504,16 @@ _lexer.param_count = 0
 _parser = yacc.yacc(write_tables=False, debug=False)
 
 
+_lock = threading.RLock()   # one PLY parser and lexer for the process
+
+
 def parse(text, old_strings=False, old_semantics=False):
     """Parse one expression; raise ClassAdSyntaxError."""
+    with _lock:
+        return _parse(text, old_strings, old_semantics)
+
+
+def _parse(text, old_strings, old_semantics):
     _lexer.old_strings = old_strings
     _lexer.old_semantics = old_semantics
     if not text.strip():

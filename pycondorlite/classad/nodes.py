@@ -178,13 +178,14 @@ class Instance(Node):
     """A template tree with its literals: what a parsed expression is when
     only its literals differ from one parsed before. The tree is built only
     when something needs it (printing, comparing)."""
-    __slots__ = ("template", "consts", "_tree")
+    __slots__ = ("template", "consts", "_tree", "calls")
 
     def __init__(self, template, consts):
         self.fn = None
         self.template = template
         self.consts = consts
         self._tree = None
+        self.calls = 0          # evaluations so far (compiler.run_node)
 
     @property
     def tree(self):

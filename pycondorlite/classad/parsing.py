@@ -2,13 +2,13 @@
 syntax (``[ a = 1; b = a ]``) and in old syntax (one ``Attr = expr`` a line,
 ads separated by blank lines, ``#`` comments)."""
 
+import operator
 import re
 
 from . import grammar
 from .templates import parse_templated
 from . import nodes as N
 from .errors import ClassAdException, ClassAdSyntaxError
-from .value import Value
 
 _cache = {}
 _CACHE_MAX = 200000
@@ -30,8 +30,7 @@ def parse_expr(text, old_syntax=False, old_semantics=False):
 
 # --- old syntax --------------------------------------------------------------
 
-# The common line `Name = literal` is recognised without the parser.
-_LINE = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_.]*|\'[^\']*\')\s*=\s*(.*?)\s*\Z', re.S)
+# Plain literals are recognised without the parser.
 _STR = re.compile(r'"([^"\\]*)"\Z')
 _INT = re.compile(r'-?(?:0|[1-9][0-9]{0,17})\Z')
 _REAL = re.compile(r'-?[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?\Z')
@@ -139,69 +138,263 @@ def _more_after(text, nlines):
     return bool(text[pos:].strip())
 
 
+_NUMBER_START = frozenset("-0123456789.")
+def _number(r):
+    """A Literal for a plain decimal number (``12``, ``-3``, ``1.787``), else None."""
+    digits = r[1:] if r[0] == "-" else r
+    if digits.isdigit():
+        if (digits[0] == "0" and len(digits) > 1) or len(digits) > 18 or not digits.isascii():
+            return None
+        return N.Literal(int(r))
+    whole, dot, frac = digits.partition(".")
+    if dot and frac.isdigit() and frac.isascii() and (not whole or (whole.isdigit() and whole.isascii())):
+        return N.Literal(float(r))
+    return None
+
+
+
+# Lines seen before, whole: the ones learnt first (the lines every ad
+# shares) stay; a small dict is also a fast one.
+_LINE_CACHE_MAX = 50000
+_BLANK_LINE = ("", None, "")
+_BAD_LINE = ("\0", None, "\0")      # a line that is no attribute
+_COMMENT_LINE = ("#", None, "#")
+_line_cache = {True: {}, False: {}}   # old_semantics -> {line: (key, tree, name)}
+
+
+def _learn_line(cache, line, entry):
+    if len(cache) < _LINE_CACHE_MAX:     # when full, the lines learnt first stay
+        cache[line] = entry
+
+
+_SEP = re.compile(r"\n[ \t\r\f\v]*\n")
+_KV = operator.itemgetter(0, 1)
+_KN = operator.itemgetter(0, 2)
+_K0 = operator.itemgetter(0)
+_names_seen = {}
+
+
+class SharedNames(dict):
+    """An ad's dict of attribute spellings, shared with other ads: not to be
+    changed in place (see ClassAd._own_names)."""
+    __slots__ = ()
+
+
+def _line_entry(line, old_semantics, lines_seen):
+    """(key, tree, name), _COMMENT_LINE or _BLANK_LINE for one line, learnt
+    for next time; None for a line that is not an attribute (a bad line)."""
+    left, eq, rhs = line.partition("=")
+    if not eq:
+        s = left.strip()
+        entry = _BLANK_LINE if not s else _COMMENT_LINE if s[0] == "#" else None
+    else:
+        kind = _left_cache.get(left)
+        if kind is None:
+            kind = _classify_left(left)
+        entry = None
+        if kind is _COMMENT:
+            entry = _COMMENT_LINE
+        elif kind is not _OTHER:
+            r = rhs.strip()
+            c = r[:1]
+            node = None
+            if c == '"':
+                if r[-1] == '"' and len(r) > 1 and r.count('"') == 2 and "\\" not in r:
+                    node = N.Literal(r[1:-1])
+            elif c in _NUMBER_START:
+                node = _number(r)
+            if node is None:
+                # an expression: by template (cached by shape), else parsed
+                node = parse_templated(r, True, old_semantics)
+                if node is None:
+                    try:
+                        node = _rhs_tree(r, old_semantics)
+                    except ClassAdSyntaxError:
+                        return None
+            entry = (kind[0], node, kind[1])
+        else:
+            try:
+                name, node = parse_old_line(line.strip(), old_semantics)
+            except ClassAdSyntaxError:
+                return None
+            entry = (name.lower(), node, name)
+    if entry is not None and len(lines_seen) < _LINE_CACHE_MAX:
+        lines_seen[line] = entry
+    return entry
+
+
 def iter_old_ads(text, old_semantics=True, strict=False, first_line=1):
-    """Yield (attrs, names, end_offset) for each old-syntax ad in text:
-    attrs maps lower-case names to trees, names lower-case to written names.
+    """Yield (attrs, names, 0) for each old-syntax ad in text (see read_old_ads)."""
+    for attrs, names in read_old_ads(text, old_semantics, strict, first_line):
+        yield attrs, names, 0
 
-    Lenient (classad2's behaviour) unless strict: a bad line ends the input.
-    Strict: ClassAdSyntaxError with the line number in text.
 
-    Speed matters (thousands of provider ads): names and right-hand sides
-    repeat from ad to ad, so both are looked up in caches by their raw text.
+def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
+    """[(attrs, names)] for the old-syntax ads in text: attrs maps lower-case
+    names to trees, names lower-case names to their spelling.
+
+    Lenient (classad2's behaviour) unless strict: a bad line ends the ad
+    (classad2's behaviour); strict: ClassAdSyntaxError naming the line.
+
+    Speed matters (thousands of provider ads): every line is looked up whole
+    in a cache of lines seen before, and each ad's dictionaries are built
+    from the answers at C speed; only new lines are read one by one.
+    Anything unusual (a bad line, an empty ad, blank lines that are not
+    empty) goes to the line-by-line reader, _iter_old_lines.
     """
+    lines_seen = _line_cache[old_semantics]
+    lines = text.split("\n")
+    hits = list(map(lines_seen.get, lines))
+    # the lines not seen before, first: `Name = "literal"` inline, the rest
+    # through _line_entry; a bad line is marked for the ad's reader to see
+    left_cache = _left_cache
+    i = -1
+    try:
+        while True:
+            i = hits.index(None, i + 1)
+            line = lines[i]
+            left, eq, rhs = line.partition("=")
+            kind = left_cache.get(left) if eq else None
+            if kind is not None and kind is not _COMMENT and kind is not _OTHER:
+                r = rhs.strip()
+                if r[:1] == '"' and r[-1] == '"' and len(r) > 1 and r.count('"') == 2 \
+                        and "\\" not in r:
+                    entry = (kind[0], N.Literal(r[1:-1]), kind[1])
+                    hits[i] = entry
+                    if len(lines_seen) < _LINE_CACHE_MAX:
+                        lines_seen[line] = entry
+                    continue
+            entry = _line_entry(line, old_semantics, lines_seen)
+            hits[i] = entry if entry is not None else _BAD_LINE
+    except ValueError:
+        pass
+    out = []
+    n = len(lines)
+    a = 0
+    if lines[-1] == "":
+        n -= 1          # the text's final newline
+    while a < n:
+        try:
+            b = lines.index("", a, n)
+        except ValueError:
+            b = n
+        block = hits[a:b]
+        regular = b > a
+        if regular:
+            attrs = dict(map(_KV, block))
+            attrs.pop("#", None)
+            regular = bool(attrs) and "" not in attrs and "\0" not in attrs
+        if not regular:
+            try:
+                for attrs, names, _ in _iter_old_lines("\n".join(lines[a:]), old_semantics,
+                                                       strict, first_line + a):
+                    out.append((attrs, names))
+            except ClassAdException as e:
+                e.partial = out     # the ads read before it
+                raise
+            return out
+        # ads with the same attributes in the same order share one dict of
+        # spellings (ClassAd copies it before changing it)
+        keys = tuple(map(_K0, block))
+        names = _names_seen.get(keys)
+        if names is None:
+            names = dict(map(_KN, block))
+            names.pop("#", None)
+            names = SharedNames(names)
+            if len(_names_seen) < 1000:
+                _names_seen[keys] = names
+        out.append((attrs, names))
+        a = b + 1
+    return out
+
+
+def _iter_old_lines(text, old_semantics=True, strict=False, first_line=1):
+    """iter_old_ads, line by line (the general case): lines seen before are
+    looked up whole; names and right-hand sides are cached by raw text too."""
     rcache = _rhs_cache[old_semantics]
     lcache = _left_cache
+    lines_seen = _line_cache[old_semantics]
     attrs = {}
     names = {}
-    lineno = first_line - 1
     skipping = False
-    for line in text.split("\n"):
-        lineno += 1
-        if skipping:
-            if line.strip():
+    lines = text.split("\n")
+    for i, hit in enumerate(list(map(lines_seen.get, lines))):
+        if hit is not None:
+            key = hit[0]
+            if key == "":                       # blank line: the end of an ad
+                skipping = False
+                if attrs:
+                    yield attrs, names, 0
+                    attrs = {}
+                    names = {}
+                elif not strict and _more_after(text, i + 1):
+                    # libclassad: an empty ad before the end is an error
+                    raise ClassAdException("Unable to parse input stream into a ClassAd.")
                 continue
-            skipping = False
+            if skipping or key == "#":
+                continue
+            attrs[key] = hit[1]
+            names[key] = hit[2]
+            continue
+        line = lines[i]
         left, eq, rhs = line.partition("=")
         if eq:
             kind = lcache.get(left)
             if kind is None:
                 kind = _classify_left(left)
             if kind is _COMMENT:
+                _learn_line(lines_seen, line, _COMMENT_LINE)
                 continue
-            node = rcache.get(rhs)
-            if node is None and kind is not _OTHER:
+            if skipping:
+                continue
+            if kind is not _OTHER:
+                # a line not seen before: plain literals without the parser
                 r = rhs.strip()
-                if len(r) > 1 and r[0] == '"' and r[-1] == '"' and '"' not in r[1:-1] \
-                        and "\\" not in r:
-                    node = N.Literal(r[1:-1])
-                    if len(rcache) < _CACHE_MAX:
-                        rcache[rhs] = node
-            if node is not None and kind is not _OTHER:
-                key = kind[0]
-                attrs[key] = node
-                if key not in names:
-                    names[key] = kind[1]
-                continue
+                c = r[:1]
+                node = None
+                if c == '"':
+                    if r[-1] == '"' and len(r) > 1 and r.count('"') == 2 and "\\" not in r:
+                        node = N.Literal(r[1:-1])
+                elif c in _NUMBER_START:
+                    if _INT.match(r):
+                        node = N.Literal(int(r))
+                    elif _REAL.match(r):
+                        node = N.Literal(float(r))
+                if node is None:
+                    node = rcache.get(rhs)
+                if node is not None:
+                    key, name = kind
+                    attrs[key] = node
+                    names[key] = name
+                    if len(lines_seen) < _LINE_CACHE_MAX:
+                        lines_seen[line] = (key, node, name)
+                    continue
         else:
             s = left.strip()
             if not s:
+                _learn_line(lines_seen, line, _BLANK_LINE)
+                skipping = False
                 if attrs:
                     yield attrs, names, 0
                     attrs = {}
                     names = {}
-                elif not strict and _more_after(text, lineno - first_line + 1):
-                    # libclassad: an empty ad before the end is an error
+                elif not strict and _more_after(text, i + 1):
                     raise ClassAdException("Unable to parse input stream into a ClassAd.")
                 continue
             if s[0] == "#":
+                _learn_line(lines_seen, line, _COMMENT_LINE)
                 continue
+            if skipping:
+                continue
+        if skipping:
+            continue
         # the general case: parse the line
         try:
             name, node = parse_old_line(line.strip(), old_semantics)
         except ClassAdSyntaxError as e:
             if strict:
                 col = (e.column or 1) + (len(line) - len(line.lstrip()))
-                raise ClassAdSyntaxError(e.msg, lineno, col, line.rstrip("\r")) from None
+                raise ClassAdSyntaxError(e.msg, i + first_line, col, line.rstrip("\r")) from None
             # libclassad ends the ad at a bad line and goes on with the next
             skipping = True
             continue
@@ -209,8 +402,8 @@ def iter_old_ads(text, old_semantics=True, strict=False, first_line=1):
             rcache[rhs] = node
         key = name.lower()
         attrs[key] = node
-        if key not in names:
-            names[key] = name
+        names[key] = name
+        _learn_line(lines_seen, line, (key, node, name))
     if attrs:
         yield attrs, names, 0
 

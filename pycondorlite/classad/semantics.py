@@ -19,6 +19,7 @@ if _data is not None and not isinstance(next(iter(_data), b""), bytes):
     _data = None
 _STRICT_KEY = b"_CONDOR_STRICT_CLASSAD_EVALUATION"
 _CONFIG_KEY = b"CONDOR_CONFIG"
+_last = (None, None, None)   # (raw knob, raw CONDOR_CONFIG, answer) of the last call
 
 
 def _truthy(v):
@@ -33,7 +34,9 @@ def set_old_semantics(old):
 
 def reset():
     """Forget what the configuration said."""
+    global _last
     _from_config.clear()
+    _last = (None, None, None)
 
 
 def _config_says_old():
@@ -49,10 +52,20 @@ def old_semantics():
     if _override is not None:
         return _override
     if _data is not None:
+        global _last
         v = _data.get(_STRICT_KEY)
-        if v is not None:
-            return not _truthy(v.decode("utf-8", "replace"))
         where = _data.get(_CONFIG_KEY)
+        last = _last
+        if v is last[0] and where is last[1] and last[2] is not None:
+            return last[2]      # nothing changed since the last call
+        if v is not None:
+            old = not _truthy(v.decode("utf-8", "replace"))
+        else:
+            old = _from_config.get(where)
+            if old is None:
+                old = _from_config[where] = _config_says_old()
+        _last = (v, where, old)
+        return old
     else:
         v = _environ_get("_CONDOR_STRICT_CLASSAD_EVALUATION")
         if v is not None:

@@ -61,10 +61,27 @@ def _children(node):
     return ()
 
 
+# Without backslashes, quoted names or comments a simpler pattern is
+# unambiguous, and the key and the literals come from two C-level passes.
+_SIMPLE = re.compile(r'("[^"\n]*"|(?<![\w.\-])(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?(?![\w.]))')
+
+
+def _value(lit):
+    if lit[0] == '"':
+        return lit[1:-1]
+    return float(lit) if "." in lit else int(lit)
+
+
 def parse_templated(text, old_syntax, old_semantics):
     """The tree of text through a template, or None (parse the text itself)."""
     if "\x01" in text:
         return None
+    if "\\" not in text and "'" not in text and "/*" not in text and "//" not in text:
+        parts = _SIMPLE.split(text)     # text, literal, text, literal, ..., text
+        if len(parts) == 1:
+            return None
+        return _instance("\x01".join(parts[0::2]), [_value(v) for v in parts[1::2]],
+                         old_syntax, old_semantics)
     values = []
 
     def take(m):
@@ -83,6 +100,10 @@ def parse_templated(text, old_syntax, old_semantics):
     key_text = _LITERALS.sub(take, text)
     if not values:
         return None
+    return _instance(key_text, values, old_syntax, old_semantics)
+
+
+def _instance(key_text, values, old_syntax, old_semantics):
     key = (key_text, old_syntax, old_semantics)
     entry = _templates.get(key)
     if entry is None:

@@ -11,7 +11,12 @@ Every choice goes through one object, `rnd`, that offers `random()`,
 
 Each generated expression is a `Node`: its text and its sub-expressions, so
 a difference can be narrowed to the smallest differing sub-expression (the
-"class" of the difference reported to the core engineers).
+"class" of the difference reported to the core engineers). Half the binary
+operators get operands of the type they want (Generator.typed), so the
+corpus is not mostly `error`.
+
+Also here: parse_corpus() (valid, mutated and old-syntax ad-file strings for
+the parse differential) and match_corpus() (job ad x provider ad pairs).
 
 Nothing here depends on the time of day: `time()`, `random()` and
 `CurrentTime` only appear inside comparisons whose result is fixed.

@@ -16,7 +16,8 @@ syntax ads); every later line is a request, answered by exactly one line:
                                       MY = scope alone if "no_target" is true
   {"op": "parse", "expr": TEXT}    -> {"ok": bool, "unparse": TEXT or null, and if ok
                                        "old", "json" (printOld/printJson of [X = expr]), "roundtrip"}
-  {"op": "parse_ads", "text": TEXT} -> {"ok": bool, "ads": [normalized ad, ...] or null}
+  {"op": "parse_ads", "text": TEXT} -> {"ok": bool, "ads": [normalized ad, ...] or null,
+                                       "old": [printOld() of each ad]}
   {"op": "match", "job": TEXT, "ad": TEXT} (old syntax) -> {"job_matches": ...,
       "ad_matches": ..., "symmetric": ..., "rank": the job's Rank with the ad as TARGET}
 Output is flushed after each line, so the same worker serves a batch (all
@@ -144,7 +145,8 @@ def do_parse_ads(req):
         ads = list(mod.parseAds(req["text"], OLD_PARSER))
     except Exception:  # noqa: BLE001
         return {"ok": False, "ads": None}
-    return {"ok": True, "ads": [normalize(ad) for ad in ads]}
+    return {"ok": True, "ads": [normalize(ad) for ad in ads],
+            "old": [_printed(ad.printOld) for ad in ads]}
 
 
 def do_match(req):

@@ -102,6 +102,10 @@ def test_parse_agreement(harness, mode):
     for i in [i for i in both if ref[i]["roundtrip"] and not ours[i]["roundtrip"]][:3]:
         summary += "\n        ours does not round-trip %r" % ours[i]["unparse"][:200]
     summary += "\n--- ad files: same attribute values in %d of %d both read alike" % (same_ads, len(ads_both))
+    printed = [i for i in ads_both if ref[i]["old"] != ours[i]["old"]]
+    summary += "\n      printOld() identical in %d of them" % (len(ads_both) - len(printed))
+    for i in printed[:2]:
+        summary += "\n        classad2: %r\n        ours:     %r" % (ref[i]["old"][0][:300], ours[i]["old"][0][:300])
     summary += "\n--- of the differences, %d are documented in expected_differences.py" % known
     print(summary)
     if len(differ) >= LIMIT * n:
