@@ -92,6 +92,8 @@ def main():
         env["PATH"] = VENV_BIN + os.pathsep + env.get("PATH", "")
         env["PYTHONPATH"] = ROOT
         env["CONDOR_CONFIG"] = "/dev/null"
+        # queue 100000 is above the schedd's default limit (20000), as in HTCondor.
+        env["_CONDOR_MAX_JOBS_PER_SUBMISSION"] = "1000000"
         env["_CONDOR_SPOOL"] = os.path.join(work, "spool")
         env["_CONDOR_LOG"] = os.path.join(work, "log")
         rows = []

@@ -253,6 +253,16 @@ def main(argv=None):
             return 0
         # Check everything we can before a cluster id is taken from the spool.
         lineno = desc.blocks[0].lineno
+        if not o.dry_run:
+            # The schedd's limit, checked before any ad is built: `queue 100000000`
+            # is refused at once instead of exhausting memory.
+            from pycondorlite import config
+            limit = config.param_int("MAX_JOBS_PER_SUBMISSION", 20000)
+            if limit > 0 and sum(s.procs() for s in specs) > limit:
+                out.flush()
+                err.write("\nERROR: Failed to queue job.\n"
+                          "Number of submitted jobs would exceed MAX_JOBS_PER_SUBMISSION\n")
+                return 1
         probe = desc.jobs(cluster_id=0, probe=True)
         _check_executable(desc, probe)
         if o.dry_run:

@@ -761,8 +761,11 @@ class JobAdBuilder:
                 try:
                     with open(full):
                         pass
-                except OSError as e:
-                    raise SubmitError(f"Failed to open password file {full} ({e.strerror})")
+                except (OSError, ValueError) as e:   # ValueError: a NUL in the name
+                    why = getattr(e, "strerror", None) or str(e)
+                    raise SubmitError(f"Failed to open password file {full!r} ({why})"
+                                      if "\0" in full else
+                                      f"Failed to open password file {full} ({why})")
             ad["DeltacloudPasswordFile"] = quote(full)
         elif "DeltacloudPassword" not in vals:
             raise SubmitError('Deltacloud jobs require a "deltacloud_password_file" parameter')

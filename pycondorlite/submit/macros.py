@@ -335,7 +335,19 @@ def _expand_func(fname, body, lookup, depth):
         return random.choice(args).strip()
     if f == "RANDOM_INTEGER":
         args = [a.strip() for a in _split_args(expand(body, lookup, depth + 1))]
-        lo, hi = int(args[0]), int(args[1])
-        step = int(args[2]) if len(args) > 2 else 1
+        # HTCondor's messages (it EXCEPTs on these; we refuse the submit cleanly).
+        lo = _int_arg(args, 0, "$RANDOM_INTEGER() config macro: invalid min!")
+        hi = _int_arg(args, 1, "$RANDOM_INTEGER() config macro: invalid max!")
+        step = _int_arg(args, 2, "$RANDOM_INTEGER() config macro: invalid step!") \
+            if len(args) > 2 else 1
+        if lo > hi:
+            raise MacroError("$RANDOM_INTEGER() config macro: min > max!")
         return str(random.randrange(lo, hi + 1, max(step, 1)))
     return None
+
+
+def _int_arg(args, i, message):
+    try:
+        return int(args[i])
+    except (ValueError, IndexError):
+        raise MacroError(message) from None

@@ -402,7 +402,7 @@ class Reader:
         kind = st.kind
         if kind == "assign":
             name = st.name
-            if self.submit and name[:1] in "+-" and st.op == "=":
+            if self.submit and name[:1] in ("+", "-") and st.op == "=":
                 h.assign("MY." + name[1:], st.value if name[0] == "+" else "", st)
                 return
             if self.submit and st.op != "=":
