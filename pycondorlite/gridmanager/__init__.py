@@ -11,6 +11,12 @@ with per-write guards on JobStatus so a concurrent condor_rm/hold is never
 overwritten (a refused write makes the job re-read its facts).
 
 Only the Deltacloud grid type exists (deltacloud.py).
+
+Configuration (condor_config / _CONDOR_<KNOB>):
+  GRIDMANAGER_JOB_PROBE_INTERVAL_DELTACLOUD, else GRIDMANAGER_JOB_PROBE_INTERVAL
+      (default 60 s): one instance-list request per resource per interval.
+  GRIDMANAGER_MAX_PENDING_REQUESTS (default 50): concurrent requests per resource.
+  GRIDMANAGER_MAX_SUBMITTED_JOBS_PER_RESOURCE (default 1000): instances per resource.
 """
 
 import queue
@@ -253,10 +259,10 @@ class GridManager:
         managed = ad.literal("Managed")
         if managed == "ScheddDone":
             return False
-        if ad.status == COMPLETED:
-            return False
         if managed != "External":
-            if ad.status == HELD:
+            # (an External one may be mid-way: a completed job whose stopped
+            # instance is still to be destroyed, a held one still to be cancelled)
+            if ad.status in (HELD, COMPLETED):
                 return False
             if ad.status == REMOVED and ad.literal("GridJobId") is None:
                 return False    # never launched: condor_rm removes it itself
@@ -298,6 +304,9 @@ class GridManager:
 
         try:
             spec = LaunchSpec(get)
+            gid = get("GridJobId")
+            if isinstance(gid, str) and gid.split()[:1] != ["deltacloud"]:
+                raise LaunchError("GridJobId not of type deltacloud")
         except LaunchError as e:
             job = DCloudJob(self, ad.id, ad, None, _NoResource(), now)
             job.hold_reason = str(e)

@@ -119,3 +119,12 @@ def action(client, instance, name):
 def destroy(client, instance):
     _call(client.action, instance.raw, "destroy")
     return None
+
+
+def kill(client, instance):
+    """Stop (if it must be) and destroy an instance; used for duplicates."""
+    if "destroy" not in instance.actions and "stop" in instance.actions:
+        after = action(client, instance, "stop")
+        instance = after if after is not None else get(client, instance.id)
+    if "destroy" in instance.actions:
+        destroy(client, instance)

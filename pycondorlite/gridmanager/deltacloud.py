@@ -23,13 +23,13 @@ what it finds.
 """
 
 import hashlib
-import os
 import random
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from pycondorlite import userlog
+from pycondorlite.jobad import quote as _quote
 from pycondorlite.gridmanager import cloudapi
 
 # ---- job states (HTCondor's GM_* names) ---------------------------------
@@ -68,7 +68,7 @@ def backoff(failures, cap=BACKOFF_MAX):
 
 
 def quote(s):
-    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return _quote(str(s))
 
 
 class LaunchError(Exception):
@@ -183,7 +183,9 @@ class DCloudJob:
         self.needs_start = jobad.literal("DeltacloudNeedsStart") is True
         self.hold_reason = None
         self.written = {}               # attribute texts we last wrote (to skip no-ops)
-        self.unavailable_logged = False
+        # HTCondor's BaseJob starts "resource down" when the ad says so, so that
+        # a restarted gridmanager still logs the Back Up event (025) later.
+        self.unavailable_logged = jobad.literal("GridResourceUnavailableTime") is not None
 
     def __repr__(self):
         return f"<DCloudJob {self.key[0]}.{self.key[1]} {self.state}>"
@@ -206,7 +208,10 @@ class DCloudJob:
             self.name_saved = self.name is not None
             self.completed = self.status == COMPLETED
             self.running_logged = self.status == RUNNING
-            self.state = GM_INIT
+            if self.spec is None:       # an ad that names no instance: hold or let go
+                self.state = GM_HOLD if self._active() else GM_DELETE
+            else:
+                self.state = GM_INIT
 
     def on_result(self, op, ok, value, now):
         """A cloud request finished (poll thread)."""
@@ -348,8 +353,7 @@ class DCloudJob:
             self.state = GM_HOLD
             return
         if not self.resource.info_ready:
-            self.resource.want_list()       # the provider's name limit comes with it
-            return
+            return      # the provider's name limit comes with the first list
         if not self.resource.may_submit(self):
             return
         if self.name is None:
@@ -370,8 +374,8 @@ class DCloudJob:
     def _state_CHECK_VM(self, now):
         listing = self.resource.listing
         if listing is None or listing.started < self.check_since:
-            self.resource.want_list()
-            return
+            self.resource.list_soon(now)
+            return      # the next batched list (no extra request for one job)
         inst = listing.find(self.name, None)
         if inst is not None:
             self.gm.log.info("job %s: adopting instance %s (%s) found by name",
@@ -560,13 +564,24 @@ class DCloudJob:
                 else:
                     self.stale = True
             t = str(int(time.time()))
-            self.write({"JobStatus": str(COMPLETED), "EnteredCurrentStatus": t,
-                        "CompletionDate": t, "ExitCode": "0", "ExitBySignal": "false",
-                        "JobCurrentStartDate": None},
-                       statuses=(IDLE, RUNNING), then=done)
+            attrs = {"JobStatus": str(COMPLETED), "EnteredCurrentStatus": t,
+                     "CompletionDate": t, "ExitCode": "0", "ExitBySignal": "false"}
+            attrs.update(self._wall_clock(self.status == RUNNING))
+            self.write(attrs, statuses=(IDLE, RUNNING), then=done)
             self.gm.event(self, userlog.terminated(*self.key, return_value=0), guarded=True)
             return
         self.state = GM_CANCEL
+
+    def _wall_clock(self, was_running):
+        """RemoteWallClockTime grown by the run that ends now (HTCondor's
+        UpdateRuntimeStats), and the run's start forgotten."""
+        start = self.jobad.literal("JobCurrentStartDate")
+        if not isinstance(start, int) or isinstance(start, bool) or not was_running:
+            return {}
+        total = self.jobad.literal("RemoteWallClockTime")
+        total = total if isinstance(total, (int, float)) and not isinstance(total, bool) else 0
+        return {"RemoteWallClockTime": str(float(total + max(0, int(time.time()) - start))),
+                "JobCurrentStartDate": None}
 
     def _state_CANCEL(self, now):
         """Kill the instance off: follow its action links, stop then destroy."""
@@ -645,8 +660,6 @@ class DCloudJob:
                      "EnteredCurrentStatus": t, "NumSystemHolds": str(holds),
                      "JobStatusOnRelease": str(IDLE),   # back to idle: re-looked-at
                      "Managed": '"Schedd"'}
-            if self.inst_id is None and not self.name_saved:
-                attrs["GridJobId"] = None
 
             def done(ok):
                 if ok:
@@ -664,13 +677,13 @@ class DCloudJob:
         self.resource.release_slot(self)
         if self.status == REMOVED:
             reason = self.jobad.literal("RemoveReason")
-            self.write({"Managed": '"ScheddDone"', "GridJobId": None,
-                        "GridJobStatus": None},
-                       statuses=(REMOVED,), history=True, then=self._deleted)
+            attrs = {"Managed": '"ScheddDone"', "GridJobId": None, "GridJobStatus": '"FINISH"'}
+            attrs.update(self._wall_clock(self.jobad.literal("LastJobStatus") == RUNNING))
+            self.write(attrs, statuses=(REMOVED,), history=True, then=self._deleted)
             self.gm.event(self, userlog.aborted(*self.key, reason if isinstance(reason, str)
                                                 else None), guarded=True)
         elif self.status == COMPLETED or self.completed:
-            self.write({"Managed": '"ScheddDone"', "GridJobId": None, "GridJobStatus": None},
+            self.write({"Managed": '"ScheddDone"', "GridJobId": None, "GridJobStatus": '"FINISH"'},
                        statuses=(COMPLETED,), history=True, then=self._deleted)
         else:
             attrs = {"Managed": '"Schedd"'}
@@ -705,13 +718,19 @@ class Listing:
         self.info = None
         self.by_name = {}
         self.by_id = {}
+        self.twins = {}                 # name -> every instance with it, when > 1
         for inst in instances:
             self.by_id[inst.id] = inst
             if inst.name:
-                self.by_name.setdefault(inst.name, inst)
+                first = self.by_name.setdefault(inst.name, inst)
+                if first is not inst:
+                    self.twins.setdefault(inst.name, [first]).append(inst)
 
     def find(self, name, inst_id):
         if name:
+            for twin in self.twins.get(name, ()) if inst_id else ():
+                if twin.id == inst_id:
+                    return twin
             inst = self.by_name.get(name)
             if inst is not None and (inst_id is None or inst.id == inst_id):
                 return inst
@@ -745,6 +764,7 @@ class DCloudResource:
         self.status_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dcloud-status")
         self._clients = {}
         self.futures = set()
+        self.sweeping = set()           # ids of duplicate instances being destroyed
         self.listing = None
         self.list_in_flight = False
         self.next_list_at = now         # the first list goes out at once
@@ -752,7 +772,6 @@ class DCloudResource:
         self.list_failures = 0
         self.lists_sent = 0
         self.up = True
-        self._want_list = False
         self._password = None           # the secret the status thread uses
 
     def __repr__(self):
@@ -810,9 +829,6 @@ class DCloudResource:
         self.gm.deliver(job.on_result, op, ok, value)
 
     # ---- batched status ------------------------------------------------------
-    def want_list(self):
-        self._want_list = True
-
     def tick(self, now):
         """Start the batched list when it is due. Returns when to look again."""
         if self.list_in_flight:
@@ -837,10 +853,15 @@ class DCloudResource:
         self.list_due = self.next_list_at
         self.list_in_flight = True
         self.lists_sent += 1
-        self._want_list = False
         client = self.client(password)
         self._track(self.status_pool.submit(self._list, client, now))
         return None
+
+    def list_soon(self, now):
+        """A job waits for a list (CHECK_VM): do not make it sit out the long
+        pause after bad credentials; the list that answers it holds it."""
+        if self.next_list_at > now + self.probe_interval:
+            self.next_list_at = now
 
     def _list(self, client, started):
         try:
@@ -869,12 +890,14 @@ class DCloudResource:
             if not self.up:
                 self.gm.log.info("resource %s (%s) is up again", self.url, self.username)
                 self.up = True
-                for j in self.jobs.values():
-                    if j.unavailable_logged:
-                        j.unavailable_logged = False
-                        j.on_resource_down(False, now)
+            # Also the jobs marked down by an earlier run of the gridmanager.
+            for j in self.jobs.values():
+                if j.unavailable_logged:
+                    j.unavailable_logged = False
+                    j.on_resource_down(False, now)
             for j in list(self.jobs.values()):
                 j.on_list(value, now)
+            self._sweep_twins(value)
             return
         self.list_failures += 1
         self.next_list_at = now + min(self.probe_interval,
@@ -882,16 +905,48 @@ class DCloudResource:
         self.gm.log.info("resource %s: status list failed (%s)", self.url, value)
         if isinstance(value, cloudapi.PermanentError):
             # Bad credentials: the jobs' own requests will find out and hold.
+            # A job in CHECK_VM sends none of its own (it waits for this list),
+            # so it is held here, as HTCondor holds a failed GM_CHECK_VM lookup.
             self.info_ready = True
             self.next_list_at = now + max(self.probe_interval, BACKOFF_MAX)
+            for j in self.jobs.values():
+                if (j.state == GM_CHECK_VM and not j.pending
+                        and j.check_since is not None and started >= j.check_since):
+                    j.hold_reason = str(value)
+                    j.state = GM_HOLD
             return
         if self.up and self.list_failures >= DOWN_AFTER_FAILED_LISTS:
             self.gm.log.warning("resource %s (%s) is down", self.url, self.username)
             self.up = False
             for j in self.jobs.values():
-                if j.state != GM_DONE:
+                if j.state != GM_DONE and not j.unavailable_logged:
                     j.unavailable_logged = True
                     j.on_resource_down(True, now)
+
+    def _sweep_twins(self, listing):
+        """Two instances with one job's unique name: a create whose answer was
+        lost went through after all. Keep the job's own, destroy the other."""
+        if not listing.twins:
+            return
+        by_name = {j.name: j for j in self.jobs.values() if j.name and j.inst_id}
+        for name, insts in listing.twins.items():
+            job = by_name.get(name)
+            if job is None or self._password is None:
+                continue
+            for inst in insts:
+                if inst.id != job.inst_id and inst.id not in self.sweeping:
+                    self.gm.log.warning("job %s: destroying duplicate instance %s (%s)",
+                                        job.label, inst.id, name)
+                    self.sweeping.add(inst.id)
+                    self._track(self.pool.submit(self._kill, self.client(self._password), inst))
+
+    def _kill(self, client, inst):
+        try:
+            cloudapi.kill(client, inst)
+        except Exception as e:
+            self.gm.log.info("duplicate instance %s: %s (will retry)", inst.id, e)
+        finally:
+            self.sweeping.discard(inst.id)
 
     def shutdown(self):
         """Stop taking requests; queued ones are dropped, running ones finish

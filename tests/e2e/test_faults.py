@@ -50,3 +50,6 @@ def test_200_jobs_with_30_percent_failures(stack, e2e, tmp_path):
         with stack.spool() as sp:
             hist = list(sp.history())
         assert len(hist) == N and all(a["JobStatus"] == "3" for _, _, a in hist)
+        log = stack.schedlog()
+        assert "retrying" in log                           # failures were logged...
+        assert "ec2_secret_access_key" not in log          # ...without the secret

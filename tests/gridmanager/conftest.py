@@ -150,6 +150,7 @@ def remove(spool, cids, reason="via condor_rm (by user tester)"):
     """What condor_rm does to a job that has an instance: JobStatus 3 + RemoveReason."""
     ids = spool.job_ids("cluster_id IN (%s)" % ",".join("?" * len(cids)), tuple(cids))
     spool.update({tuple(i): {"JobStatus": "3", "RemoveReason": q(reason),
+                             "LastJobStatus": str(spool.job(*i).status),
                              "EnteredCurrentStatus": str(int(time.time()))} for i in ids})
 
 

@@ -115,3 +115,11 @@ def test_transient_faults_no_duplicates(h, sim, spool, gm):
     counts = sim.counts()
     assert h.live(sim) == []
     assert counts["duplicate_names"] == []
+
+
+def test_foreign_grid_job_id_hold(h, sim, spool, gm):
+    cid = h.submit(spool, sim.url, extra={"GridJobId": '"ec2 https://x i-123"'})
+    h.drive(gm, lambda: h.status(spool, cid) == 5, what="held")
+    assert h.attr(spool, cid, "HoldReason") == "GridJobId not of type deltacloud"
+    assert h.attr(spool, cid, "GridJobId") == "ec2 https://x i-123"     # left as it was
+    assert sim.counts()["created_count"] == 0

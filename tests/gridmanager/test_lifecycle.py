@@ -37,6 +37,11 @@ def test_launch_run_remove(h, sim, spool, gm, env, schedlog):
     had = h.history_ad(spool, cid)
     assert had["JobStatus"] == "3"
     assert had["Managed"] == '"ScheddDone"'
+    assert had["GridJobStatus"] == '"FINISH"'       # as HTCondor leaves it
+    assert float(had["RemoteWallClockTime"]) >= 0
+    assert "JobCurrentStartDate" not in had
+    assert "GridJobId" not in had
+    assert had["DeltacloudProviderId"] == f'"{inst_id}"'
     stats = sim.stats()
     assert stats.get("POST /api/instances/:id/stop") == 1
     assert stats.get("DELETE /api/instances/:id") == 1

@@ -112,3 +112,37 @@ def test_provider_without_autostart_gets_a_start(h, sim, spool, gm, monkeypatch)
     h.remove(spool, [cid])
     h.drive(gm, lambda: h.in_history(spool, cid), what="history")
     assert h.live(sim) == []
+
+
+def test_duplicate_of_lost_create_is_destroyed(h, sim, spool, gm):
+    """A create whose answer was lost and that was retried leaves two instances
+    with the job's name: the job keeps one, the other is destroyed."""
+    name = str(uuid.uuid4())
+    with _client(sim, h) as c:
+        a = c.create_instance("img1", name=name)
+        b = c.create_instance("img1", name=name)
+    cid = h.submit(spool, sim.url, extra={"GridJobId": h.q("deltacloud " + name),
+                                          "Managed": '"External"'})
+    h.drive(gm, lambda: h.status(spool, cid) == 2 and len(h.live(sim)) == 1,
+            what="Running with one instance")
+    kept = h.attr(spool, cid, "DeltacloudProviderId")
+    assert kept in (a.id, b.id)
+    assert [i["id"] for i in h.live(sim)] == [kept]
+    h.remove(spool, [cid])
+    h.drive(gm, lambda: h.in_history(spool, cid), what="history")
+    assert h.live(sim) == []
+
+
+def test_restart_after_completion_destroys_stopped_instance(h, sim, spool, gm):
+    """Killed after JobStatus 4 was saved but before the instance was destroyed."""
+    name = str(uuid.uuid4())
+    with _client(sim, h) as c:
+        inst = c.create_instance("img1", name=name)
+        c.stop(inst)
+    cid = h.submit(spool, sim.url, extra={
+        "GridJobId": h.q(f"deltacloud {name} {inst.id}"), "DeltacloudProviderId": h.q(inst.id),
+        "Managed": '"External"', "JobStatus": "4"})
+    h.drive(gm, lambda: h.in_history(spool, cid), what="history")
+    assert h.live(sim) == []
+    assert h.history_ad(spool, cid)["JobStatus"] == "4"
+    assert sim.counts()["created_count"] == 1
