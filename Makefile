@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test demo bench clean
+.PHONY: test demo chaos clean
 
 $(STAMP): setup.cfg pyproject.toml $(wildcard bin/*)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,11 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	PATH="$(BIN):$$PATH" $(BIN)/python demo/run.py
+
+# The chaos suite's long mode: kills, cloud faults, hostile and huge inputs;
+# prints its figures as a table (several minutes).
+chaos: $(STAMP)
+	PATH="$(BIN):$$PATH" $(BIN)/python bench/chaos_report.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

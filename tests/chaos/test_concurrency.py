@@ -117,6 +117,20 @@ def test_concurrent_submit_hold_release_rm(harness, tmp_path, figures, chaos):
         n = submitters * rounds * per_submit
         submitted = [(c, p) for c in clusters for p in range(per_submit)]
         assert len(set(clusters)) == len(clusters), f"a cluster id handed out twice: {clusters}"
+        # Holding a running job kills its instance (and it stays Held).
+        h.wait(lambda sp: sp.count_by_status().get(2, 0) >= 1, C.size(60, 300),
+               "a job Running again")
+        with h.spool() as sp:
+            running = {j.id: j.literal("GridJobId").split()[1]
+                       for j in sp.jobs("job_status = 2", limit=5)}
+        h.tool("condor_hold", *[f"{c}.{p}" for c, p in running])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and \
+                {i["name"] for i in sim.instances()} & set(running.values()):
+            time.sleep(0.2)
+        alive = {i["name"] for i in sim.instances()} & set(running.values())
+        assert not alive, f"held jobs' instances still exist after 60s: {alive}"
+        assert set(status_of(list(running)).values()) == {HELD}
         # Everything left: remove it all, wait for every instance to go.
         h.tool("condor_rm", "-all")
         h.wait(lambda sp: sp.count_by_status() == {}

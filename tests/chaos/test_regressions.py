@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from pycondorlite.deltacloud.simulator import Simulator
+from pycondorlite.deltacloud.simulator import Response, Simulator
 
 
 def _one_running_job(C, h, sim, tmp):
@@ -26,14 +26,11 @@ def _one_running_job(C, h, sim, tmp):
         return job.literal("GridJobId").split()[2]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: gridmanager/__init__.py GridManager._wants() returns False for any "
-    "Completed job before looking at Managed; HTCondor hands every Managed=\"External\" "
-    "job back to its gridmanager. A schedd killed between the completion commit and the "
-    "instance's destroy leaves the job in the queue forever and the instance running."))
 def test_completed_job_killed_before_destroy(harness, tmp_path, chaos):
     """The crash window: the job is Completed in the spool (DONE_SAVE committed),
-    its instance stopped but not yet destroyed, when the schedd is SIGKILLed."""
+    its instance stopped but not yet destroyed, when the schedd is SIGKILLed.
+    (Found by the crash loop; fixed in GridManager._wants, which now adopts every
+    Managed="External" job, as HTCondor's gridmanager does.)"""
     C, h = chaos, harness
     with Simulator(users={C.USER: C.PASSWORD}) as sim:
         inst = _one_running_job(C, h, sim, tmp_path)
@@ -55,14 +52,6 @@ def test_completed_job_killed_before_destroy(harness, tmp_path, chaos):
         assert sim.instance(inst) is None, "its instance is never destroyed (a leak)"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: gridmanager/deltacloud.py DCloudJob.__init__ sets unavailable_logged = False; "
-    "HTCondor's BaseJob starts with resourceDown = true when the job ad has "
-    "GridResourceUnavailableTime, and logs the Grid Resource Back Up event (025) and "
-    "clears the attribute when the resource answers again. Fix: initialise "
-    "unavailable_logged from the ad, and in DCloudResource._listed() on success call "
-    "on_resource_down(False) for every job with unavailable_logged (not only on a "
-    "down->up transition of this process)."))
 def test_resource_up_event_survives_a_restart(harness, tmp_path, chaos):
     C, h = chaos, harness
     state = str(tmp_path / "cloud.state")
@@ -93,11 +82,6 @@ def test_resource_up_event_survives_a_restart(harness, tmp_path, chaos):
         sim.stop()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: submit/reader.py statement(): `name[:1] in \"+-\"` is true for an empty name "
-    "(\"\" in \"+-\"), then name[0] raises IndexError: a line `= 5` gives a Python "
-    "traceback and exit 1. Fix: `name[:1] in (\"+\", \"-\")`, so the empty name reaches "
-    "the Illegal Identifier check."))
 def test_submit_line_with_empty_name(harness, tmp_path, chaos):
     sub = tmp_path / "empty_name.sub"
     sub.write_text("executable = /bin/true\n= 5\nqueue\n")
@@ -106,3 +90,62 @@ def test_submit_line_with_empty_name(harness, tmp_path, chaos):
     assert r.traceback is None, r.traceback
     assert r.returncode == 1 and "line 2" in r.stderr.lower(), r
     assert chaos.spool_dump(harness.spool_dir) == before
+
+
+def _submit_fails_cleanly(C, h, tmp, text, line):
+    """`line`: the queue statement's, which HTCondor names for an error found
+    while it builds the job ads."""
+    sub = tmp / "bad.sub"
+    sub.write_text(text)
+    before = C.spool_dump(h.spool_dir)
+    r = h.main("condor_submit", sub)
+    assert r.traceback is None, r.traceback
+    assert r.returncode == 1 and r.stderr.strip(), r
+    assert f"line {line}" in r.stderr.lower(), r.stderr
+    assert C.spool_dump(h.spool_dir) == before
+
+
+@pytest.mark.parametrize("args", ["1, x", "5, 1", "1, 10, y"])
+def test_random_integer_with_bad_arguments(harness, tmp_path, chaos, args):
+    _submit_fails_cleanly(chaos, harness, tmp_path,
+                          f"executable = /bin/true\npriority = $RANDOM_INTEGER({args})\nqueue\n", 3)
+
+
+def test_password_file_name_with_nul(harness, tmp_path, chaos):
+    _submit_fails_cleanly(chaos, harness, tmp_path,
+                          "universe = grid\nexecutable = x\n"
+                          "grid_resource = deltacloud http://127.0.0.1:1/api\n"
+                          "deltacloud_username = u\ndeltacloud_password_file = /tmp/a\x00b\n"
+                          "deltacloud_image_id = ami-1\nqueue\n", 7)
+
+
+def test_bad_password_after_transient_create_failure(harness, tmp_path, chaos):
+    C, h = chaos, harness
+    with Simulator(users={C.USER: C.PASSWORD}) as sim:
+        # The first create is answered 503 (before any authentication), the rest 401.
+        orig, creates = sim._api, []
+
+        def api(method, raw, body, headers):
+            if method == "POST" and raw.split("?")[0].rstrip("/").endswith("/api/instances"):
+                creates.append(raw)
+                if len(creates) == 1:
+                    return Response(503, "503 Service Unavailable\n", "text/html")
+            return orig(method, raw, body, headers)
+        sim._api = api
+        ad = tmp_path / "p.ad"
+        ad.write_text(C.provider_ad(sim.url, password="wrong"))
+        h.tool("condor_advertise", "UPDATE_STARTD_AD", ad)
+        sub = tmp_path / "job.sub"
+        sub.write_text(C.submit_text(1))
+        h.tool("condor_submit", sub)
+        h.start_schedd()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with h.spool() as sp:
+                if sp.job(1, 0).status == 5:
+                    break
+            time.sleep(0.2)
+        with h.spool() as sp:
+            job = sp.job(1, 0)
+            assert job.status == 5, f"still status {job.status} 20 s after every request got 401"
+        assert sim.counts()["created_count"] == 0
