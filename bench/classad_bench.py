@@ -8,9 +8,11 @@ in one process, on the same input.
 (b) symmetricMatch the job ad condor_submit makes from
     examples/deltacloud_job.sub against each of those ads.
 
-Each run uses freshly generated ad text (a different seed); the libraries
-take turns within a run; the best of --runs runs is reported, and for parsing
-also the first (cold) run, since a library may keep caches from run to run.
+Each run uses freshly generated ad text: a different seed, and every line
+that is unique to an ad (its Name, keys, credentials) names the run too, so
+no run meets a line a previous run has read. The libraries take turns within
+a run; the best of --runs runs is reported, and for parsing also the first
+(cold) run, since a library may keep caches from run to run.
 classad2 runs with htcondor2 imported -- the command-line tools' old
 semantics, the ones pycondorlite uses for matchmaking (--strict: without it).
 Targets from the issue: matching >= 5x classad2's throughput, parsing >= 1x.
@@ -111,7 +113,7 @@ def provider_ads(n, seed):
             % rnd.randint(-1, 0),
         ])
         out.append(
-            'Name="provider_combination_%d"\n'
+            'Name="provider_combination_%d_%d"\n'
             'MyType="Machine"\n'
             "Requirements=%s\n"
             "# Stuff needed to match:\n"
@@ -125,14 +127,14 @@ def provider_ads(n, seed):
             'hardwareprofile_key="m1.%s"\n'
             'realm_key="us-east-1%s"\n'
             'provider_url="http://localhost:%d/api"\n'
-            'username="user%d"\n'
+            'username="user%d_%d"\n'
             'password="secret_%08x"\n'
             'cloud_account_id="%d"\n'
             'keypair="mykeypair"\n'
             "Price=%.3f\n"
-            % (k, req, hw, img, rnd.randint(1, 4), rnd.choice([512, 1024, 2048, 7680]),
+            % (seed, k, req, hw, img, rnd.randint(1, 4), rnd.choice([512, 1024, 2048, 7680]),
                rnd.choice(["0", "Memory / 1024", "TARGET.JobPrio * 2.5 + Price"]),
-               rnd.getrandbits(32), hw, rnd.choice("abcd"), rnd.randint(3000, 3010), k,
+               rnd.getrandbits(32), hw, rnd.choice("abcd"), rnd.randint(3000, 3010), seed, k,
                rnd.getrandbits(32), rnd.randint(1, 9), rnd.random() * 2))
     return "\n".join(out)
 

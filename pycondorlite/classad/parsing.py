@@ -4,6 +4,7 @@ ads separated by blank lines, ``#`` comments)."""
 
 import operator
 import re
+from itertools import compress, islice, repeat
 
 from . import grammar
 from .templates import parse_templated
@@ -168,7 +169,7 @@ def _learn_line(cache, line, entry):
 
 
 _SEP = re.compile(r"\n[ \t\r\f\v]*\n")
-_KV = operator.itemgetter(0, 1)
+_K1 = operator.itemgetter(1)
 _KN = operator.itemgetter(0, 2)
 _K0 = operator.itemgetter(0)
 _names_seen = {}
@@ -223,6 +224,45 @@ def _line_entry(line, old_semantics, lines_seen):
     return entry
 
 
+def _learn_lines(table, old_semantics, lines_seen):
+    """Fill table ({line: None} for lines not seen before) with their entries.
+
+    Most lines of a provider ad are `Name = "text"`: those are read by one
+    list comprehension (names by the cache of left-hand sides); the rest go
+    through _line_entry one by one. A bad line gets _BAD_LINE, for the ad's
+    reader to see."""
+    new_lines = list(table)
+    kinds = _left_cache.get
+    literal = N.Literal
+    entries = [
+        (kind[0], literal(r[1:-1]), kind[1])
+        if (kind := kinds(left)) is not None and kind is not _COMMENT and kind is not _OTHER
+        and (r := rhs.strip())[:1] == '"' and r[-1] == '"' and len(r) > 1
+        and r.count('"') == 2 and "\\" not in r
+        else None
+        for left, _, rhs in map(str.partition, new_lines, repeat("="))]
+    bad = False
+    i = -1
+    try:
+        while True:
+            i = entries.index(None, i + 1)
+            entry = _line_entry(new_lines[i], old_semantics, lines_seen)
+            if entry is None:
+                entries[i] = _BAD_LINE
+                bad = True
+            else:
+                entries[i] = entry
+    except ValueError:
+        pass
+    table.update(zip(new_lines, entries))
+    room = _LINE_CACHE_MAX - len(lines_seen)
+    if room > 0:
+        # a bad line is never learnt: the line-by-line reader must see it afresh
+        items = table.items() if not bad else \
+            ((line, e) for line, e in table.items() if e is not _BAD_LINE)
+        lines_seen.update(islice(items, room))
+
+
 def iter_old_ads(text, old_semantics=True, strict=False, first_line=1):
     """Yield (attrs, names, 0) for each old-syntax ad in text (see read_old_ads)."""
     for attrs, names in read_old_ads(text, old_semantics, strict, first_line):
@@ -245,43 +285,29 @@ def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
     lines_seen = _line_cache[old_semantics]
     lines = text.split("\n")
     hits = list(map(lines_seen.get, lines))
-    # the lines not seen before, first: `Name = "literal"` inline, the rest
-    # through _line_entry; a bad line is marked for the ad's reader to see
-    left_cache = _left_cache
-    i = -1
-    try:
-        while True:
-            i = hits.index(None, i + 1)
-            line = lines[i]
-            left, eq, rhs = line.partition("=")
-            kind = left_cache.get(left) if eq else None
-            if kind is not None and kind is not _COMMENT and kind is not _OTHER:
-                r = rhs.strip()
-                if r[:1] == '"' and r[-1] == '"' and len(r) > 1 and r.count('"') == 2 \
-                        and "\\" not in r:
-                    entry = (kind[0], N.Literal(r[1:-1]), kind[1])
-                    hits[i] = entry
-                    if len(lines_seen) < _LINE_CACHE_MAX:
-                        lines_seen[line] = entry
-                    continue
-            entry = _line_entry(line, old_semantics, lines_seen)
-            hits[i] = entry if entry is not None else _BAD_LINE
-    except ValueError:
-        pass
+    if None in hits:
+        # Learn the lines not seen before, each once, and look them up again.
+        table = dict.fromkeys(compress(lines, map(operator.not_, hits)))
+        _learn_lines(table, old_semantics, lines_seen)
+        hits = list(map(table.get, lines, hits))
     out = []
     n = len(lines)
     a = 0
     if lines[-1] == "":
         n -= 1          # the text's final newline
+    # keys and trees apart: an ad's dict is then zipped from two slices
+    # (zip reuses its pair) rather than built from a new pair a line
+    all_keys = list(map(_K0, hits))
+    all_trees = list(map(_K1, hits))
     while a < n:
         try:
             b = lines.index("", a, n)
         except ValueError:
             b = n
-        block = hits[a:b]
+        block_keys = all_keys[a:b]
         regular = b > a
         if regular:
-            attrs = dict(map(_KV, block))
+            attrs = dict(zip(block_keys, all_trees[a:b]))
             attrs.pop("#", None)
             regular = bool(attrs) and "" not in attrs and "\0" not in attrs
         if not regular:
@@ -295,10 +321,10 @@ def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
             return out
         # ads with the same attributes in the same order share one dict of
         # spellings (ClassAd copies it before changing it)
-        keys = tuple(map(_K0, block))
+        keys = tuple(block_keys)
         names = _names_seen.get(keys)
         if names is None:
-            names = dict(map(_KN, block))
+            names = dict(map(_KN, hits[a:b]))
             names.pop("#", None)
             names = SharedNames(names)
             if len(_names_seen) < 1000:
