@@ -142,8 +142,33 @@ def _columns(cluster, proc):
             gid if isinstance(gid, str) else None)
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))    # json.dumps makes one a call
+
+
 def _dumps(ciad):
-    return json.dumps(ciad.plain(), separators=(",", ":")) if ciad else None
+    return _ENCODER.encode(ciad.plain()) if ciad else None
+
+
+_PROC_IDS = frozenset(("procid", "jobstatus", "clusterid"))
+
+
+def _plain_proc(p):
+    """(pid, status or None, {Name: text} of the rest, lower names) of a proc ad
+    written the usual way (ProcId and JobStatus as digits, no two names that
+    differ only in case); None for anything else (the general path)."""
+    t = p.get("ProcId")
+    if t is None or not t.isdigit():
+        return None
+    lows = [k.lower() for k in p]
+    if len(set(lows)) != len(lows):
+        return None
+    s = p.get("JobStatus")
+    if s is not None and not s.isdigit():
+        return None
+    rest = {k: v for k, v in p.items() if k.lower() not in _PROC_IDS}
+    if len(rest) + 1 + (s is not None) + ("ClusterId" in p) != len(p):
+        return None         # a spelling such as "procid" or "JOBSTATUS"
+    return int(t), None if s is None else int(s), rest, lows
 
 
 class Spool:
@@ -290,6 +315,8 @@ class Spool:
         cluster.pop("procid", None)
         base_cols = _columns(cluster, {})
         rows = []
+        with_log = []       # (row index, proc CIAd) of jobs that may have a UserLog
+        has_log = cluster.text("UserLog") is not None
         base_row = base_cols + (None,)
         for p in proc_ads:
             # fast path: the usual proc ad is {"ProcId": "N"} (maybe with JobStatus)
@@ -297,12 +324,29 @@ class Spool:
             t = p.get("ProcId")
             if t is not None and t.isdigit() and (n == 1 or (n == 2 and "JobStatus" in p)):
                 s = p.get("JobStatus")
-                if s is None:
-                    rows.append((cid, int(t), default_status) + base_row)
+                if s is None or s.isdigit():
+                    if has_log:
+                        with_log.append((len(rows), CIAd()))
+                    rows.append((cid, int(t), default_status if s is None else int(s))
+                                + base_row)
                     continue
-                if s.isdigit():
-                    rows.append((cid, int(t), int(s)) + base_row)
-                    continue
+            plain = _plain_proc(p)
+            if plain is not None:
+                # the next fastest: a proc with attributes of its own (Out, Arguments...)
+                pid, status, rest, lows = plain
+                if status is None:
+                    status = default_status
+                if not rest:
+                    cols, text = base_cols, None
+                else:
+                    cols = base_cols
+                    if _COLUMN_ATTRS.intersection(lows):
+                        cols = _columns(cluster, CIAd.from_dict(rest))
+                    text = _ENCODER.encode(rest)
+                if has_log or "userlog" in lows:
+                    with_log.append((len(rows), CIAd.from_dict(rest)))
+                rows.append((cid, pid, status) + cols + (text,))
+                continue
             proc = CIAd.from_dict(p)
             hit = proc.pop("procid", None)
             if hit is None:
@@ -311,6 +355,8 @@ class Spool:
             hit = proc.pop("jobstatus", None)
             status = default_status if hit is None else _int_of(hit[1], "JobStatus")
             proc.pop("clusterid", None)
+            if has_log or "userlog" in proc:
+                with_log.append((len(rows), proc))
             if proc:
                 cols = _columns(cluster, proc) if _COLUMN_ATTRS.intersection(proc) else base_cols
                 rows.append((cid, pid, status) + cols + (_dumps(proc),))
@@ -324,24 +370,21 @@ class Spool:
                           "matched, grid_job_id, ad) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             c.execute("UPDATE meta SET value = max(value, ?) WHERE key = 'next_cluster_id'",
                       (cid + 1,))
-        if log_events:
-            self._log_submit(cid, cluster, rows, proc_ads)
+        if log_events and with_log:
+            self._log_submit(cid, cluster, rows, with_log)
         return cid
 
-    def _log_submit(self, cid, cluster, rows, proc_ads):
+    def _log_submit(self, cid, cluster, rows, with_log):
         """000 submit events for jobs that have a UserLog (after the commit, as the
-        schedd logs only committed jobs)."""
+        schedd logs only committed jobs). with_log: [(row index, proc CIAd)]."""
         from pycondorlite import userlog
         from pycondorlite.cli.jobtools import schedd_address
         host = schedd_address(self.path)
         now = time.time()
-        base = cluster.text("UserLog")
         pairs = []
-        for row, p in zip(rows, proc_ads):
-            if row[-1] is None and base is None:
-                continue
-            job = JobAd(cid, row[1], row[2], cluster,
-                        CIAd.from_dict(json.loads(row[-1])) if row[-1] else CIAd())
+        for i, proc in with_log:
+            row = rows[i]
+            job = JobAd(cid, row[1], row[2], cluster, proc)
             if job.text("UserLog") is None:
                 continue
             pairs.append((job, userlog.submit(cid, row[1], host, when=now)))
