@@ -158,6 +158,6 @@ def append_for_jobs(pairs):
     for p, evs in by_path.items():
         try:
             append(p, evs)
-        except OSError as e:
+        except (OSError, ValueError) as e:      # ValueError: a NUL in the name
             failed.append((p, e))
     return failed

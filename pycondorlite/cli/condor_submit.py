@@ -185,8 +185,11 @@ def _check_executable(desc, results):
             path = c[1:-1].replace('\\"', '"').replace("\\\\", "\\")
             try:
                 st = os.stat(path)
-            except OSError as e:
-                raise SubmitError(f"\nERROR: Can't access executable file {path}: {e.strerror}")
+            except (OSError, ValueError) as e:      # ValueError: a NUL in the name
+                why = getattr(e, "strerror", None) or str(e)
+                raise SubmitError(f"\nERROR: Can't access executable file {path!r}: {why}"
+                                  if "\0" in path else
+                                  f"\nERROR: Can't access executable file {path}: {why}")
             if st.st_size == 0:
                 raise SubmitError(f"\nERROR: Executable file {path} has zero length")
 

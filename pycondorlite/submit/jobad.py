@@ -560,7 +560,7 @@ class JobAdBuilder:
                 ad["TransferExecutable"] = "false"
             try:
                 size = int(math.ceil(os.path.getsize(path) / 1024))
-            except OSError:
+            except (OSError, ValueError):     # ValueError: a NUL in the name
                 size = 0
         self.exe_path = None if self._nonfile_executable() else (
             exe if os.path.isabs(exe) else os.path.join(self.iwd, exe))

@@ -187,8 +187,10 @@ def parse_queue(args, block=None, cwd=None, rows_reader=None):
             try:
                 with open(path, encoding="utf-8", errors="surrogateescape") as f:
                     lines = f.read().splitlines()
-            except OSError as e:
-                raise QueueError(f"Failed to open file {right} ({e.strerror})")
+            except (OSError, ValueError) as e:      # ValueError: a NUL in the name
+                name = repr(right) if "\0" in right else right
+                raise QueueError(f"Failed to open file {name} "
+                                 f"({getattr(e, 'strerror', None) or e})")
         rows = []
         for ln in lines:
             if not ln.strip():

@@ -468,7 +468,7 @@ class Reader:
         try:
             with open(path, encoding="utf-8", errors="surrogateescape") as f:
                 text = f.read()
-        except OSError:
+        except (OSError, ValueError):       # ValueError: a NUL in the name
             if not must_exist:
                 return
             raise SubmitSyntaxError(

@@ -149,3 +149,28 @@ def test_bad_password_after_transient_create_failure(harness, tmp_path, chaos):
             job = sp.job(1, 0)
             assert job.status == 5, f"still status {job.status} 20 s after every request got 401"
         assert sim.counts()["created_count"] == 0
+
+
+def test_executable_name_with_nul(harness, tmp_path, chaos):
+    """(Found by the long mode's mutated submit files: os.path.getsize raised
+    ValueError.) A NUL in the executable's name is refused with HTCondor's
+    message for an executable it cannot access (which names no line)."""
+    sub = tmp_path / "nul_exe.sub"
+    sub.write_text("executable = /bin/\x00echo\nqueue\n")
+    before = chaos.spool_dump(harness.spool_dir)
+    r = harness.main("condor_submit", sub)
+    assert r.traceback is None, r.traceback
+    assert r.returncode == 1 and "Can't access executable file" in r.stderr, r
+    assert chaos.spool_dump(harness.spool_dir) == before
+
+
+def test_log_name_with_nul(harness, tmp_path, chaos):
+    """A UserLog whose name holds a NUL cannot be written; as with any log that
+    cannot be, the submit itself stands and nothing prints a traceback."""
+    sub = tmp_path / "nul_log.sub"
+    sub.write_text("executable = /bin/echo\nlog = /tmp/a\x00b\nqueue\n")
+    r = harness.main("condor_submit", sub)
+    assert r.traceback is None, r.traceback
+    assert r.returncode == 0, r
+    with harness.spool() as sp:
+        assert [j.id for j in sp.jobs()] == [(1, 0)]
