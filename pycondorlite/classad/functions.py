@@ -29,6 +29,7 @@ on purpose and say so in a comment.
 """
 
 import datetime as _dt
+import itertools
 import math
 import random as _random
 import re
@@ -302,10 +303,20 @@ def compare(op, a, b):
 
 
 def identical(a, b):
-    """The =?= / is operator: same type and value, case-sensitive;
-    lists and ads give Error."""
-    if isinstance(a, (list,)) or isinstance(b, (list,)) or _is_ad(a) or _is_ad(b):
-        return Error
+    """The =?= / is operator: same type and value, case-sensitive; two
+    lists or two ads give Error, a list or an ad against anything else is
+    not identical (as compiler.op_is)."""
+    a_list, b_list = isinstance(a, list), isinstance(b, list)
+    if a_list or b_list or _is_ad(a) or _is_ad(b):
+        if a_list and b_list:
+            # a list literal and a function's list are different kinds of
+            # value in libclassad (see compiler.op_is)
+            if (getattr(a, "exprs", None) is None) != (getattr(b, "exprs", None) is None):
+                return False
+            return Error
+        if _is_ad(a) and _is_ad(b):
+            return Error
+        return False
     if isinstance(a, Value) or isinstance(b, Value):
         return a is b
     if type(a) is not type(b):
@@ -681,7 +692,9 @@ def _concat(args, is_join):
     items = list(args)
     n = len(items)
     if is_join and 0 < n <= 2 and isinstance(items[-1], list):
-        items = ([items[0]] if n == 2 else ['']) + list(items[-1])
+        # element by element, as libclassad: a bad element ends it before a
+        # looping one later in the list is reached
+        items = itertools.chain([items[0]] if n == 2 else [''], items[-1])
     buf = []
     sep = ''
     undef = False
@@ -1604,7 +1617,9 @@ def _split_time_fields(v):
     elif isinstance(v, float):
         if not math.isfinite(v):
             return None
-        secs = _wrap32(int(v))
+        # libclassad casts the double to a 32-bit int; out of range, x86
+        # gives INT_MIN (formatTime(2.5e9) is in 1901), no wrap-around
+        secs = int(v) if -2**31 <= v < 2**31 else -2**31
         off = _local_offset(secs)
     elif isinstance(v, int):
         secs = _wrap32(v)

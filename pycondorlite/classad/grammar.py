@@ -119,7 +119,11 @@ def _number_end(t):
 
 def t_REAL(t):
     r"\d*\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+"
-    _number_end(t)
+    data, end = t.lexer.lexdata, t.lexer.lexpos
+    if not (data[end:end + 1] == "." and data[end + 1:end + 2].isdigit()):
+        _number_end(t)
+    # else `1.5.5` is two reals, `1.5` and `.5`, as libclassad reads it (the
+    # parser then fails at the second, and an old-syntax line keeps `1.5`)
     t.value = float(t.value)
     return t
 
@@ -422,7 +426,10 @@ def p_primary_absolute(p):
 
 def p_primary_call(p):
     """primary : NAME LPAREN RPAREN
-               | NAME LPAREN exprlist RPAREN"""
+               | NAME LPAREN exprlist RPAREN
+               | QNAME LPAREN RPAREN
+               | QNAME LPAREN exprlist RPAREN"""
+    # libclassad takes a quoted name for a function's too: 'f'(1) is f(1)
     p[0] = N.Call(p[1], p[3] if len(p) == 5 else [])
 
 
@@ -450,8 +457,15 @@ def p_exprlist(p):
 def p_primary_ad(p):
     """primary : LBRACKET RBRACKET
                | LBRACKET attrlist RBRACKET
-               | LBRACKET attrlist semis RBRACKET"""
-    p[0] = N.AdExpr(_dedupe(p[2]) if len(p) > 3 else [])
+               | LBRACKET attrlist semis RBRACKET
+               | LBRACKET semis attrlist RBRACKET
+               | LBRACKET semis attrlist semis RBRACKET"""
+    # semicolons before the first attribute are skipped, as libclassad does
+    # ([;z=1]); an ad of semicolons alone ([;]) stays an error
+    if len(p) == 3:
+        p[0] = N.AdExpr([])
+    else:
+        p[0] = N.AdExpr(_dedupe(p[3] if p[2] is None else p[2]))
 
 
 def p_attrlist(p):
@@ -535,6 +549,10 @@ def _parse(text, old_strings, old_semantics):
             raise e from None
 
 
+_OPERAND_ENDS = frozenset(("INTEGER", "REAL", "STRING", "NAME", "QNAME", "TRUE", "FALSE",
+                           "UNDEFINED", "ERROR", "RPAREN", "RBRACKET", "RBRACE", "PARAM"))
+
+
 def _drop_failed_middle(text, pos, old_strings, old_semantics):
     """libclassad's quirk: when the middle of `c ? a : b` fails to parse, it
     goes on at the next `:` and reads `c ?: b`. The text with that done, or None."""
@@ -556,7 +574,8 @@ def _drop_failed_middle(text, pos, old_strings, old_semantics):
                 elif t == "LBRACE":
                     brackets.append("brace")
                 elif t == "LBRACKET":
-                    brackets.append("bracket")
+                    # after an operand a subscript, else an ad literal
+                    brackets.append("subscript" if prev in _OPERAND_ENDS else "ad")
                 elif t in ("RPAREN", "RBRACE", "RBRACKET") and brackets:
                     brackets.pop()
                 prev = t
@@ -567,8 +586,13 @@ def _drop_failed_middle(text, pos, old_strings, old_semantics):
                 # or bracket consumed, is gone; after a failed argument list
                 # or list, the parse goes on at it
                 if failing == "COLON" and prev != "DOT":
-                    if open_questions and len(brackets) > open_questions[-1][1] \
-                            and brackets[-1] not in ("call", "brace"):
+                    inner = brackets[-1] if open_questions and \
+                        len(brackets) > open_questions[-1][1] else None
+                    # in ( or a subscript's [ it goes on only where an operand
+                    # was wanted (`(b + :`), not where the closing one was (`(b :`);
+                    # in an ad literal never
+                    if inner == "ad" or (inner in ("paren", "subscript")
+                                         and prev in _OPERAND_ENDS):
                         break
                     colon = tok.lexpos
                     break

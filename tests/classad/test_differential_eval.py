@@ -187,3 +187,23 @@ def test_known_eval_difference(harness, workers, expr, mode):
     req = {"op": "eval", "expr": expr}
     r, o = workers[("classad2", mode)].ask(req), workers[("ours", mode)].ask(req)
     assert harness.same(r, o), "classad2: %s, ours: %s" % (harness.show(r), harness.show(o))
+
+
+# -- differences the bulk run found and that were fixed: pinned -------------------
+
+FIXED = [
+    'formatTime(2.5e9, "%Y %j %a %b")',         # a real out of 32-bit range: INT_MIN
+    'formatTime(-2.5e9, "%Y")',
+    'join("undefined", {255, +split(s, "l+"), -0.5, loop})',  # stops before the loop
+    'join("u", {split(s, "l+"), loop})',        # reaches the loop (old: split is a list)
+    'allCompare("isnt", lst, error)',           # a list or ad element isnt error: true
+    'anyCompare("is", {[q = 1]}, undefined)',
+]
+
+
+@pytest.mark.parametrize("expr", FIXED)
+@pytest.mark.parametrize("mode", MODES)
+def test_fixed_difference_stays_fixed(harness, workers, expr, mode):
+    req = {"op": "eval", "expr": expr}
+    r, o = workers[("classad2", mode)].ask(req), workers[("ours", mode)].ask(req)
+    assert harness.same(r, o), "classad2: %s, ours: %s" % (harness.show(r), harness.show(o))

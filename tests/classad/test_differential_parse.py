@@ -127,3 +127,28 @@ def test_known_parse_difference(harness, text, kind, mode):
     r = harness.run_batch("classad2", mode, [req])[0]
     o = harness.run_batch("ours", mode, [req])[0]
     assert outcome(r) == outcome(o), "classad2: %s, ours: %s" % (r, o)
+
+
+# -- differences the bulk run found and that were fixed: pinned ------------------
+
+FIXED = [
+    ("expr", "a ? (b + : c"),       # libclassad goes on at the `:` (reads `a ?: c`)
+    ("expr", "a ? (b)[1][ : c"),
+    ("expr", "a ? ((b) : c"),       # ... but not where a `)` was wanted
+    ("expr", "a ? b[1 : c"),
+    ("expr", "a ? [ : c"),
+    ("expr", "'a b'(1)"),           # a quoted name as a function's
+    ("expr", "[;z = 1]"),           # semicolons before the first attribute
+    ("expr", "[;]"),
+    ("ads", "x = 1.5.5 \"u\"\ny = 1\n"),   # two reals: the line keeps 1.5
+    ("ads", "x = .5.\ny = 1\n"),
+]
+
+
+@pytest.mark.parametrize("kind,text", FIXED)
+@pytest.mark.parametrize("mode", MODES)
+def test_fixed_parse_difference_stays_fixed(harness, kind, text, mode):
+    req = {"op": "parse", "expr": text} if kind == "expr" else {"op": "parse_ads", "text": text}
+    r = harness.run_batch("classad2", mode, [req])[0]
+    o = harness.run_batch("ours", mode, [req])[0]
+    assert outcome(r) == outcome(o), "classad2: %s, ours: %s" % (r, o)
