@@ -4,7 +4,7 @@ ads separated by blank lines, ``#`` comments)."""
 
 import operator
 import re
-from itertools import compress, islice, repeat
+from itertools import compress, islice
 
 from . import grammar
 from .templates import parse_templated
@@ -169,6 +169,9 @@ def _learn_line(cache, line, entry):
 
 
 _SEP = re.compile(r"\n[ \t\r\f\v]*\n")
+# A whole line `Name = "text"` (no escapes), else the catch-all (groups empty).
+_STRING_LINES = re.compile(r'^(?:([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*"([^"\\\n]*)"[ \t\r]*|.*)$',
+                           re.M)
 _K1 = operator.itemgetter(1)
 _KN = operator.itemgetter(0, 2)
 _K0 = operator.itemgetter(0)
@@ -227,20 +230,19 @@ def _line_entry(line, old_semantics, lines_seen):
 def _learn_lines(table, old_semantics, lines_seen):
     """Fill table ({line: None} for lines not seen before) with their entries.
 
-    Most lines of a provider ad are `Name = "text"`: those are read by one
-    list comprehension (names by the cache of left-hand sides); the rest go
-    through _line_entry one by one. A bad line gets _BAD_LINE, for the ad's
-    reader to see."""
+    Most lines of a provider ad are `Name = "text"`: one regular expression
+    over all the new lines finds those (one match a line, the others match
+    its catch-all), and a list comprehension makes their entries; the rest
+    go through _line_entry one by one. A bad line gets _BAD_LINE, for the
+    ad's reader to see."""
     new_lines = list(table)
-    kinds = _left_cache.get
     literal = N.Literal
-    entries = [
-        (kind[0], literal(r[1:-1]), kind[1])
-        if (kind := kinds(left)) is not None and kind is not _COMMENT and kind is not _OTHER
-        and (r := rhs.strip())[:1] == '"' and r[-1] == '"' and len(r) > 1
-        and r.count('"') == 2 and "\\" not in r
-        else None
-        for left, _, rhs in map(str.partition, new_lines, repeat("="))]
+    found = _STRING_LINES.findall("\n".join(new_lines))
+    if len(found) == len(new_lines):
+        entries = [(name.lower(), literal(value), name) if name else None
+                   for name, value in found]
+    else:   # cannot happen (one match a line); the careful way all the same
+        entries = [None] * len(new_lines)
     bad = False
     i = -1
     try:
