@@ -139,21 +139,6 @@ def _more_after(text, nlines):
     return bool(text[pos:].strip())
 
 
-_NUMBER_START = frozenset("-0123456789.")
-def _number(r):
-    """A Literal for a plain decimal number (``12``, ``-3``, ``1.787``), else None."""
-    digits = r[1:] if r[0] == "-" else r
-    if digits.isdigit():
-        if (digits[0] == "0" and len(digits) > 1) or len(digits) > 18 or not digits.isascii():
-            return None
-        return N.Literal(int(r))
-    whole, dot, frac = digits.partition(".")
-    if dot and frac.isdigit() and frac.isascii() and (not whole or (whole.isdigit() and whole.isascii())):
-        return N.Literal(float(r))
-    return None
-
-
-
 # Lines seen before, whole: the ones learnt first (the lines every ad
 # shares) stay; a small dict is also a fast one.
 _LINE_CACHE_MAX = 50000
@@ -200,13 +185,7 @@ def _line_entry(line, old_semantics, lines_seen):
             entry = _COMMENT_LINE
         elif kind is not _OTHER:
             r = rhs.strip()
-            c = r[:1]
-            node = None
-            if c == '"':
-                if r[-1] == '"' and len(r) > 1 and r.count('"') == 2 and "\\" not in r:
-                    node = N.Literal(r[1:-1])
-            elif c in _NUMBER_START:
-                node = _number(r)
+            node = _fast_literal(r)
             if node is None:
                 # an expression: by template (cached by shape), else parsed
                 node = parse_templated(r, True, old_semantics)
@@ -377,17 +356,7 @@ def _iter_old_lines(text, old_semantics=True, strict=False, first_line=1):
                 continue
             if kind is not _OTHER:
                 # a line not seen before: plain literals without the parser
-                r = rhs.strip()
-                c = r[:1]
-                node = None
-                if c == '"':
-                    if r[-1] == '"' and len(r) > 1 and r.count('"') == 2 and "\\" not in r:
-                        node = N.Literal(r[1:-1])
-                elif c in _NUMBER_START:
-                    if _INT.match(r):
-                        node = N.Literal(int(r))
-                    elif _REAL.match(r):
-                        node = N.Literal(float(r))
+                node = _fast_literal(rhs.strip())
                 if node is None:
                     node = rcache.get(rhs)
                 if node is not None:
