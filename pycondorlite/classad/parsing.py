@@ -154,6 +154,7 @@ def _learn_line(cache, line, entry):
 
 
 _SEP = re.compile(r"\n[ \t\r\f\v]*\n")
+_name_pairs = {}     # attribute spelling -> (lower-case key, the spelling)
 # A whole line `Name = "text"` (no escapes), else the catch-all (groups empty).
 _STRING_LINES = re.compile(r'^(?:([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*"([^"\\\n]*)"[ \t\r]*|.*)$',
                            re.M)
@@ -218,7 +219,13 @@ def _learn_lines(table, old_semantics, lines_seen):
     literal = N.Literal
     found = _STRING_LINES.findall("\n".join(new_lines))
     if len(found) == len(new_lines):
-        entries = [(name.lower(), literal(value), name) if name else None
+        # every ad spells its names alike: one (key, name) pair a spelling,
+        # shared by all the ads (fewer strings kept)
+        if len(_name_pairs) > 10000:
+            _name_pairs.clear()
+        pair, add = _name_pairs.get, _name_pairs.setdefault
+        entries = [((k := pair(name) or add(name, (name.lower(), name)))[0], literal(value), k[1])
+                   if name else None
                    for name, value in found]
     else:   # cannot happen (one match a line); the careful way all the same
         entries = [None] * len(new_lines)
