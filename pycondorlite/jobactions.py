@@ -121,9 +121,9 @@ def act(sp, action, ids=(), where=None, params=(), constraint=None, user=None, r
             if event is not None:
                 events.append((j, event))
         if changes:
-            sp._update(changes)
+            sp.update(changes)
         if leaving:
-            sp._archive(leaving, now)
+            sp.archive(leaving, now)
     if events:
         userlog.append_for_jobs(events)
     if any(r == SUCCESS for r in out.results.values()):
@@ -181,6 +181,6 @@ def finish_removal(sp, job_ids, now=None):
             reason = j.literal("RemoveReason")
             events.append((j, userlog.aborted(cid, pid, reason if isinstance(reason, str) else None,
                                               when=now)))
-        sp._archive(leaving, now)
+        sp.archive(leaving, now)
     userlog.append_for_jobs(events)
     return len(leaving)

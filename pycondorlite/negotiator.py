@@ -712,7 +712,7 @@ class Negotiator:
                     if row is not None and row[0] == 1 and row[1] == 0:
                         live.add(j)
                 changes = {j: a for j, a in changes.items() if j in live}
-                sp._update(changes)
+                sp.update(changes)
                 if counts:
                     kept = {}
                     for job, prov in matched:

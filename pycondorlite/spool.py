@@ -34,7 +34,8 @@ API (ads are {Name: ClassAd expression text}; a JobAd is jobad.JobAd):
                                         "job_status = 1 AND universe = 9 AND matched = 1"
   sp.update({(cid, pid): {Name: text | None}})   one transaction (None deletes)
   sp.set_cluster_attrs(cid, {...}), sp.move_to_history(ids, attrs), sp.history(...)
-  with sp.transaction(): sp._update(...); sp._archive(...)   several steps, one commit
+  sp.archive([(JobAd, attrs)], when)    move jobs already read into history
+  with sp.transaction(): sp.update(...); sp.archive(...)   several steps, one commit
   sp.nudge_schedd(); sp.nudge_listener()
   sp.db                                 sqlite_utils.Database on the same connection
 New tables (e.g. provider ads) come as new MIGRATIONS entries.
@@ -179,6 +180,7 @@ class Spool:
         self.conn = conn
         self._db = None
         self._cluster_cache = {}
+        self._writing = 0       # depth of transaction() blocks open
 
     @property
     def db(self):
@@ -257,15 +259,29 @@ class Spool:
 
     @contextlib.contextmanager
     def transaction(self):
-        """A write transaction: BEGIN IMMEDIATE ... COMMIT, rolled back on error."""
+        """A write transaction: BEGIN IMMEDIATE ... COMMIT, rolled back on error.
+
+        Inside another one it is that one: update(), move_to_history() and
+        archive() in a `with sp.transaction():` block commit together (the
+        guarded writes of the negotiator and the gridmanager)."""
+        if self._writing:
+            self._writing += 1
+            try:
+                yield self.conn
+            finally:
+                self._writing -= 1
+            return
         self.conn.execute("BEGIN IMMEDIATE")
+        self._writing = 1
         self._cluster_cache.clear()     # other processes may have changed them
         try:
             yield self.conn
         except BaseException:
+            self._writing = 0
             self.conn.execute("ROLLBACK")
             self._cluster_cache.clear()
             raise
+        self._writing = 0
         self.conn.execute("COMMIT")
 
     @contextlib.contextmanager
@@ -560,6 +576,12 @@ class Spool:
             if j is not None:
                 leaving.append((j, attrs or {}))
         return self._archive(leaving, when)
+
+    def archive(self, leaving, when=None):
+        """Move jobs already read into history, in one transaction:
+        leaving is [(JobAd, {Name: text or None} to set on the way)]."""
+        with self.transaction():
+            return self._archive(leaving, when)
 
     def _archive(self, leaving, when=None):
         """Inside a transaction: [(JobAd, {Name: text or None})] -> history rows.

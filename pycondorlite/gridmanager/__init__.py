@@ -376,9 +376,9 @@ class GridManager:
                 if history:
                     leaving.append(key)
             if changes:
-                sp._update(changes)
+                sp.update(changes)
             if leaving:
-                sp._move_to_history(leaving)
+                sp.move_to_history(leaving)
 
 
 def _count(items):

@@ -75,6 +75,32 @@ def test_submit_is_all_or_nothing(sp, H):
     assert len(sp.jobs()) == 1
 
 
+def test_writes_in_one_transaction_commit_or_roll_back_together(sp, H):
+    """update / move_to_history / archive inside `with sp.transaction()` join it."""
+    cid = H.submit(sp, 3, owner="alice")
+    with pytest.raises(RuntimeError):
+        with sp.transaction():
+            sp.update({(cid, 0): {"HoldReason": '"x"'}})
+            sp.move_to_history([(cid, 1)])
+            raise RuntimeError("a guard failed after the writes")
+    assert "HoldReason" not in sp.job_ad(cid, 0)
+    assert len(sp.jobs()) == 3 and list(sp.history()) == []
+    with sp.transaction():
+        sp.update({(cid, 0): {"HoldReason": '"x"'}})
+        sp.archive([(sp.job(cid, 2), {"JobStatus": "3"})])
+        # another connection sees nothing before the commit
+        other = Spool.open(sp.path)
+        try:
+            assert "HoldReason" not in other.job_ad(cid, 0)
+            assert len(other.jobs()) == 3
+        finally:
+            other.close()
+    assert sp.job_ad(cid, 0)["HoldReason"] == '"x"'
+    assert [(c, p) for c, p, _ in sp.history()] == [(cid, 2)]
+    sp.update({(cid, 1): {"HoldReason": '"y"'}})      # and alone, its own transaction
+    assert sp.job_ad(cid, 1)["HoldReason"] == '"y"'
+
+
 def test_foreign_owner_needs_super_user(sp, monkeypatch):
     monkeypatch.setenv("_CONDOR_QUEUE_SUPER_USERS", "condor")
     cid = sp.reserve_cluster_id()
