@@ -800,10 +800,7 @@ def _c_subscript(node):
             i = ((i + 0x80000000) & 0xFFFFFFFF) - 0x80000000   # libclassad takes an int
             if i < 0 or i >= len(b):
                 return ERROR
-            failed = getattr(b, "failed", None)
-            if failed and i in failed:
-                raise EvalFailure("failed to evaluate expression")
-            return b[i]
+            return b[i]     # an element that failed (a loop) is error, as libclassad
         if ClassAd is not None and isinstance(b, ClassAd) and type(i) is str:
             return lookup_in_scope(env, b, i.lower(), False)
         return ERROR
@@ -898,7 +895,7 @@ class _FailingList(ListValue):
         if isinstance(i, slice):
             return list(self)[i]
         if (i if i >= 0 else i + len(self)) in self.failed:
-            raise EvalFailure("failed to evaluate expression")
+            return ERROR    # libclassad: {1, loop}[1] is error (iterating fails)
         return list.__getitem__(self, i)
 
 

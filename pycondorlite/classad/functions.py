@@ -699,6 +699,7 @@ def _concat(args, is_join):
     sep = ''
     undef = False
     defined = False
+    written = False
     for i, v in enumerate(items):
         s = to_string(v)
         if s is Undefined:
@@ -713,10 +714,11 @@ def _concat(args, is_join):
             if i == 0:
                 sep = s
                 continue
-            if buf:
+            if written:     # libclassad: a separator only after some text
                 buf.append(sep)
         defined = True
         buf.append(s)
+        written = written or bool(s)
     if undef and not defined:
         return Undefined
     return ''.join(buf)
@@ -1145,7 +1147,9 @@ def fn_regexp_member(args, ctx):
     if not isinstance(pattern, str) or not isinstance(lst, list):
         return Error
     maybe_undef = False
-    for v in lst:
+    # by index: an element whose evaluation failed (a loop) is then error,
+    # as libclassad's regexpMember has it (iterating would fail the call)
+    for v in map(lst.__getitem__, range(len(lst))):
         if isinstance(v, str):
             # a bad pattern gives error for each element, which is not a
             # match: the answer is then false, as in libclassad
@@ -1615,10 +1619,8 @@ def _split_time_fields(v):
         secs = int(v.timestamp())
         off = int((v.utcoffset() or _dt.timedelta(0)).total_seconds())
     elif isinstance(v, float):
-        if not math.isfinite(v):
-            return None
-        # libclassad casts the double to a 32-bit int; out of range, x86
-        # gives INT_MIN (formatTime(2.5e9) is in 1901), no wrap-around
+        # libclassad casts the double to a 32-bit int; out of range (and
+        # NaN), x86 gives INT_MIN (formatTime(2.5e9) is in 1901), no wrap
         secs = int(v) if -2**31 <= v < 2**31 else -2**31
         off = _local_offset(secs)
     elif isinstance(v, int):
@@ -1691,19 +1693,36 @@ def fn_format_time(args, ctx):
     mon = 1 if mon is None else mon
     year = 1900 if year is None else year
     try:
-        d = _dt.date(year, mon, mday)
-        wday, yday = d.weekday(), d.timetuple().tm_yday
-    except ValueError:
-        wday, yday = 0, 1
+        # libclassad counts days from the 1st of the month, so a day out of
+        # the month's range (30 Feb, day 0) still has a weekday and a day of
+        # the year: 1900-01-00 is a Sunday, the year's day -1
+        day1 = _dt.date(year, mon, 1).toordinal()
+        ordinal = day1 + mday - 1
+        wday = (ordinal - 1) % 7
+        yday0 = ordinal - _dt.date(year, 1, 1).toordinal()
+    except (ValueError, OverflowError):
+        wday, yday0 = 0, 0
+    # the day's own directives are printed here, as C's strftime prints the
+    # fields it is given (Python's would correct day 0 to 1)
+    wday_c = (wday + 1) % 7         # C's: Sunday is 0
+    fmt = _DAY_DIRECTIVES.sub(
+        lambda m: {"%": "%%", "d": "%02d" % mday, "e": "%2d" % mday,
+                   "j": "%03d" % (yday0 + 1),
+                   "U": "%02d" % int((yday0 + 7 - wday_c) / 7),
+                   "W": "%02d" % int((yday0 + 7 - (wday_c + 6) % 7) / 7)}[m.group(1)], fmt)
     # struct tm from the split fields: gmtoff zeroed as libclassad does;
     # %Z prints the process's zone name, as it does
-    tup = (year, mon, mday, hour, mins, sec, wday, yday, 0)
+    tup = (year, mon, min(max(mday, 1), 31), hour, mins, sec, wday,
+           min(max(yday0 + 1, 1), 366), 0)
     try:
         st = _time.struct_time(tup + (_time.tzname[0], 0))
         out = _time.strftime(fmt, st)
     except (ValueError, OverflowError):
         return Error
     return out[:1023]
+
+
+_DAY_DIRECTIVES = re.compile(r"%([%dejUW])")
 
 
 @_register('interval')

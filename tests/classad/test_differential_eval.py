@@ -198,6 +198,12 @@ FIXED = [
     'join("u", {split(s, "l+"), loop})',        # reaches the loop (old: split is a list)
     'allCompare("isnt", lst, error)',           # a list or ad element isnt error: true
     'anyCompare("is", {[q = 1]}, undefined)',
+    'formatTime([], "%Y-%m-%d %e %j %a %U %W %%d")',   # day 0: C prints the fields given
+    'formatTime([Year = 2020; Month = 2; Day = 30], "%d %j %a")',
+    'formatTime(real("INF"), "%Y")',
+    'join("-", {se, "a", "", "b"})',            # a separator only after some text
+    '{FALSE, loop, "HELLO"}[1]',                # a looping element subscripted: error
+    'regexpMember("a", {loop, "a"})',
 ]
 
 
