@@ -73,10 +73,17 @@ def _special_arg(n, v):
     return v if (v is ERROR or v is UNDEF) else None
 
 
+def _error_arg(n, v):
+    # join skips an undefined argument and goes on to the next
+    return v if v is ERROR else None
+
+
 _COMPARE_OPS = frozenset(("<", "<=", "!=", "==", ">", ">=", "is", "isnt"))
 
 
 def _compare_op_arg(n, v):
+    if n == 0 and v is UNDEF:
+        return UNDEF
     if n == 0 and not (type(v) is str and v.lower() in _COMPARE_OPS):
         return ERROR
     return None
@@ -84,7 +91,7 @@ def _compare_op_arg(n, v):
 
 # Functions that stop at an argument before evaluating the next ones (which
 # only shows when a later one cannot be evaluated): n, value -> result or None.
-_EARLY_EXIT = {"strcat": _special_arg, "join": _special_arg,
+_EARLY_EXIT = {"strcat": _special_arg, "join": _error_arg,
                "anycompare": _compare_op_arg, "allcompare": _compare_op_arg}
 
 

@@ -1624,13 +1624,16 @@ def _split_time_fields(v):
         secs = int(v) if -2**31 <= v < 2**31 else -2**31
         off = _local_offset(secs)
     elif isinstance(v, int):
-        secs = _wrap32(v)
+        secs = v            # an integer is a 64-bit time_t (2^31 is in 2038)
         off = _local_offset(secs)
     elif _is_ad(v):
         return v
     else:
         return None
-    t = _dt.datetime(1970, 1, 1) + _dt.timedelta(seconds=secs + off)
+    try:
+        t = _dt.datetime(1970, 1, 1) + _dt.timedelta(seconds=secs + off)
+    except OverflowError:
+        return None         # beyond year 9999 (libclassad prints nonsense there)
     return {'Type': 'AbsoluteTime', 'Year': t.year, 'Month': t.month, 'Day': t.day,
             'Hours': t.hour, 'Minutes': t.minute, 'Seconds': t.second, 'Offset': off}
 

@@ -204,6 +204,9 @@ FIXED = [
     'join("-", {se, "a", "", "b"})',            # a separator only after some text
     '{FALSE, loop, "HELLO"}[1]',                # a looping element subscripted: error
     'regexpMember("a", {loop, "a"})',
+    'join(undefined, loop)',                    # join skips undefined, goes on (fails)
+    'formatTime(2147483648, "%Y %j")',          # an integer is a 64-bit time
+    'allCompare(undefined, {1}, loop)',         # an undefined operator: undefined first
 ]
 
 
