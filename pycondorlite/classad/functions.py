@@ -1708,6 +1708,7 @@ def fn_format_time(args, ctx):
     # the day's own directives are printed here, as C's strftime prints the
     # fields it is given (Python's would correct day 0 to 1)
     wday_c = (wday + 1) % 7         # C's: Sunday is 0
+    fmt = _DATE_FORMATS.sub(lambda m: _DATE_FORMAT_OF.get(m.group(1), "%%"), fmt)
     fmt = _DAY_DIRECTIVES.sub(
         lambda m: {"%": "%%", "d": "%02d" % mday, "e": "%2d" % mday,
                    "j": "%03d" % (yday0 + 1),
@@ -1726,6 +1727,11 @@ def fn_format_time(args, ctx):
 
 
 _DAY_DIRECTIVES = re.compile(r"%([%dejUW])")
+# the C locale's composite directives, spelt out so that the day in them is
+# printed as given too
+_DATE_FORMATS = re.compile(r"%([%cxDF])")
+_DATE_FORMAT_OF = {"%": "%%", "c": "%a %b %e %H:%M:%S %Y", "x": "%m/%d/%y",
+                   "D": "%m/%d/%y", "F": "%Y-%m-%d"}
 
 
 @_register('interval')

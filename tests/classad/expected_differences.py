@@ -29,7 +29,7 @@ _CRASH = ("classad2 24.12.24 segfaults selecting an attribute from the list spli
 KNOWN_EVAL_DIFFERENCES = [
     {"expr": "(splitSlotName(s)).y", "mode": "old", "reason": _CRASH},
     {"expr": 'formatTime(1099511627776, "%Y")', "mode": "both",
-     "match": _matcher(r"(formattime|splittime)\(\s*-?\d{12,}"),
+     "match": _matcher(r"(formattime|splittime)\(\s*(-?\d{12,}|small\b|big\b)"),
      "reason": "a time beyond year 9999 (or before year 1): libclassad's gmtime goes on "
                "(and prints nonsense far out); Python's datetime stops there, so ours is error"},
     {"expr": '(ad["inner"]).y', "mode": "both",
@@ -57,4 +57,29 @@ KNOWN_EVAL_DIFFERENCES = [
 KNOWN_PARSE_DIFFERENCES = [
     # {"text": "...", "kind": "expr" | "ads", "mode": "both", "reason": "...", "match": ...},
     # (fixed: "x ? 1 + : y" -- pycondorlite now reads it as libclassad does, `x ?: y`)
+    # Found by the 100,000-case run (mutated strings, 0.026 % of them); all are
+    # lexer and error-recovery quirks of libclassad that no real ad relies on.
+    {"text": "..56", "kind": "expr", "mode": "strict",
+     "match": _matcher(r"\.\.\d"),
+     "reason": "libclassad reads `..56` as 0.0 (a lexer quirk); ours rejects it"},
+    {"text": "0x1F1.5", "kind": "expr", "mode": "strict",
+     "match": _matcher(r"0x[0-9a-f]+\.\d"),
+     "reason": "libclassad reads a hexadecimal number with a fraction (0x1F1.5 is 497.3125); "
+               "ours rejects it"},
+    {"text": "1.5.t", "kind": "expr", "mode": "both",
+     "match": _matcher(r"(\d\.\d*|e\d+)\.[a-z_]"),
+     "reason": "libclassad ends a real at a second dot and reads `.t` as a selection "
+               "from the number (1.5.t); ours rejects the number"},
+    {"text": "'a' 'b'", "kind": "expr", "mode": "both",
+     "match": _matcher(r"'[^']*'\s*'"),
+     "reason": "libclassad joins adjacent quoted names as it joins strings ('a' 'b' is the "
+               "name ab); ours rejects them"},
+    {"text": "a?[;]:b", "kind": "expr", "mode": "both",
+     "match": _matcher(r"\?\s*\[\s*;\s*\]"),
+     "reason": "libclassad's failed-middle recovery also drops an ad of semicolons "
+               "(a?[;]:b is a ?: b); ours rejects it"},
+    {"text": "5 ? .. : 1", "kind": "expr", "mode": "both",
+     "match": _matcher(r"\?\s*\.\.\s*:"),
+     "reason": "ours reads `5 ? .. : 1` as 5 ?: 1 by the failed-middle recovery; "
+               "libclassad rejects it"},
 ]

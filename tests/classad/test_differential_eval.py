@@ -207,6 +207,8 @@ FIXED = [
     'join(undefined, loop)',                    # join skips undefined, goes on (fails)
     'formatTime(2147483648, "%Y %j")',          # an integer is a 64-bit time
     'allCompare(undefined, {1}, loop)',         # an undefined operator: undefined first
+    'formatTime([])',                           # %c spelt out: its day printed as given
+    'formatTime([Day = 0], "%x %D %F %%c")',
 ]
 
 
