@@ -158,9 +158,7 @@ _name_pairs = {}     # attribute spelling -> (lower-case key, the spelling)
 # A whole line `Name = "text"` (no escapes), else the catch-all (groups empty).
 _STRING_LINES = re.compile(r'^(?:([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*"([^"\\\n]*)"[ \t\r]*|.*)$',
                            re.M)
-_K1 = operator.itemgetter(1)
 _KN = operator.itemgetter(0, 2)
-_K0 = operator.itemgetter(0)
 _names_seen = {}
 
 
@@ -285,8 +283,7 @@ def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
         n -= 1          # the text's final newline
     # keys and trees apart: an ad's dict is then zipped from two slices
     # (zip reuses its pair) rather than built from a new pair a line
-    all_keys = list(map(_K0, hits))
-    all_trees = list(map(_K1, hits))
+    all_keys, all_trees, _ = zip(*hits) if hits else ((), (), ())
     while a < n:
         try:
             b = lines.index("", a, n)
@@ -309,7 +306,7 @@ def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
             return out
         # ads with the same attributes in the same order share one dict of
         # spellings (ClassAd copies it before changing it)
-        keys = tuple(block_keys)
+        keys = block_keys       # a tuple: the key of the spellings' cache
         names = _names_seen.get(keys)
         if names is None:
             names = dict(map(_KN, hits[a:b]))
