@@ -132,7 +132,9 @@ class Bench:
 
                 # Steady state: every job Running, nothing changing.
                 sim.reset_stats()
-                window = max(5 * a.probe, 3.0)
+                # 20 cycles: a window's edges can cut one list more or less, an
+                # error of 1/20 of a cycle here (it was 1/5 with 5 cycles)
+                window = max(20 * a.probe, 3.0)
                 time.sleep(window)
                 steady = sim.stats()
                 lists = steady.get("GET /api/instances", 0)
