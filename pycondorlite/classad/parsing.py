@@ -330,6 +330,12 @@ def _iter_old_lines(text, old_semantics=True, strict=False, first_line=1):
     skipping = False
     lines = text.split("\n")
     for i, hit in enumerate(list(map(lines_seen.get, lines))):
+        if hit is None and "=" not in lines[i]:
+            # a blank or comment line not seen before: learnt, then read as seen
+            s = lines[i].strip()
+            if not s or s[0] == "#":
+                hit = _BLANK_LINE if not s else _COMMENT_LINE
+                _learn_line(lines_seen, lines[i], hit)
         if hit is not None:
             key = hit[0]
             if key == "":                       # blank line: the end of an ad
@@ -370,23 +376,6 @@ def _iter_old_lines(text, old_semantics=True, strict=False, first_line=1):
                     if len(lines_seen) < _LINE_CACHE_MAX:
                         lines_seen[line] = (key, node, name)
                     continue
-        else:
-            s = left.strip()
-            if not s:
-                _learn_line(lines_seen, line, _BLANK_LINE)
-                skipping = False
-                if attrs:
-                    yield attrs, names, 0
-                    attrs = {}
-                    names = {}
-                elif not strict and _more_after(text, i + 1):
-                    raise ClassAdException("Unable to parse input stream into a ClassAd.")
-                continue
-            if s[0] == "#":
-                _learn_line(lines_seen, line, _COMMENT_LINE)
-                continue
-            if skipping:
-                continue
         if skipping:
             continue
         # the general case: parse the line
