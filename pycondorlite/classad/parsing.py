@@ -158,7 +158,6 @@ _name_pairs = {}     # attribute spelling -> (lower-case key, the spelling)
 # A whole line `Name = "text"` (no escapes), else the catch-all (groups empty).
 _STRING_LINES = re.compile(r'^(?:([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*"([^"\\\n]*)"[ \t\r]*|.*)$',
                            re.M)
-_KN = operator.itemgetter(0, 2)
 _names_seen = {}
 
 
@@ -275,15 +274,16 @@ def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
         # Learn the lines not seen before, each once, and look them up again.
         table = dict.fromkeys(compress(lines, map(operator.not_, hits)))
         _learn_lines(table, old_semantics, lines_seen)
-        hits = list(map(table.get, lines, hits))
+        hits = map(table.get, lines, hits)
     out = []
     n = len(lines)
     a = 0
     if lines[-1] == "":
         n -= 1          # the text's final newline
-    # keys and trees apart: an ad's dict is then zipped from two slices
-    # (zip reuses its pair) rather than built from a new pair a line
-    all_keys, all_trees, _ = zip(*hits) if hits else ((), (), ())
+    # keys, trees and spellings apart: an ad's dict is then zipped from two
+    # slices (zip reuses its pair) rather than built from a new pair a line
+    all_keys, all_trees, all_names = zip(*hits)     # (split gives one line at least)
+    prev_keys = prev_names = None
     while a < n:
         try:
             b = lines.index("", a, n)
@@ -306,14 +306,17 @@ def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
             return out
         # ads with the same attributes in the same order share one dict of
         # spellings (ClassAd copies it before changing it)
-        keys = block_keys       # a tuple: the key of the spellings' cache
-        names = _names_seen.get(keys)
-        if names is None:
-            names = dict(map(_KN, hits[a:b]))
-            names.pop("#", None)
-            names = SharedNames(names)
-            if len(_names_seen) < 1000:
-                _names_seen[keys] = names
+        if block_keys == prev_keys:     # the usual case: as the ad before
+            names = prev_names
+        else:
+            names = _names_seen.get(block_keys)
+            if names is None:
+                names = dict(zip(block_keys, all_names[a:b]))
+                names.pop("#", None)
+                names = SharedNames(names)
+                if len(_names_seen) < 1000:
+                    _names_seen[block_keys] = names
+            prev_keys, prev_names = block_keys, names
         out.append((attrs, names))
         a = b + 1
     return out
