@@ -983,14 +983,7 @@ def _c_call(node):
                     if r is not None:
                         return r
             raise
-        try:
-            return fn(values, env)
-        except _FnEvalFailed:
-            raise EvalFailure("failed to evaluate expression") from None
-        except EvalFailure:
-            raise
-        except Exception:
-            return ERROR
+        return _apply(fn, values, env)
     return call
 
 
