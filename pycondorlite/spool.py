@@ -166,7 +166,7 @@ def _plain_proc(p):
     s = p.get("JobStatus")
     if s is not None and not s.isdigit():
         return None
-    rest = {k: v for k, v in p.items() if k.lower() not in _PROC_IDS}
+    rest = {k: v for (k, v), low in zip(p.items(), lows) if low not in _PROC_IDS}
     if len(rest) + 1 + (s is not None) + ("ClusterId" in p) != len(p):
         return None         # a spelling such as "procid" or "JOBSTATUS"
     return int(t), None if s is None else int(s), rest, lows
