@@ -4,7 +4,7 @@ ads separated by blank lines, ``#`` comments)."""
 
 import operator
 import re
-from itertools import compress, islice
+from itertools import compress, count, islice
 
 from . import grammar
 from .templates import parse_templated
@@ -155,10 +155,11 @@ def _learn_line(cache, line, entry):
 
 _SEP = re.compile(r"\n[ \t\r\f\v]*\n")
 _name_pairs = {}     # attribute spelling -> (lower-case key, the spelling)
-# A whole line `Name = "text"` (no escapes), else the catch-all (groups empty).
-_STRING_LINES = re.compile(r'^(?:([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*"([^"\\\n]*)"[ \t\r]*|.*)$',
-                           re.M)
-_names_seen = {}
+# A whole line `Name = "text"` (no escapes), else the catch-all (groups
+# empty); each line ends in a newline. (Possessive quantifiers: a line that
+# is not one fails without backtracking.)
+_STRING_LINES = re.compile(
+    r'(?:([A-Za-z_][A-Za-z0-9_]*+)[ \t]*+=[ \t]*+"([^"\\\n]*+)"[ \t\r]*+|[^\n]*+)\n')
 
 
 class SharedNames(dict):
@@ -214,7 +215,7 @@ def _learn_lines(table, old_semantics, lines_seen):
     ad's reader to see."""
     new_lines = list(table)
     literal = N.Literal
-    found = _STRING_LINES.findall("\n".join(new_lines))
+    found = _STRING_LINES.findall("\n".join(new_lines) + "\n")
     if len(found) == len(new_lines):
         # every ad spells its names alike: one (key, name) pair a spelling,
         # shared by all the ads (fewer strings kept)
@@ -262,64 +263,81 @@ def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
     (classad2's behaviour); strict: ClassAdSyntaxError naming the line.
 
     Speed matters (thousands of provider ads): every line is looked up whole
-    in a cache of lines seen before, and each ad's dictionaries are built
-    from the answers at C speed; only new lines are read one by one.
-    Anything unusual (a bad line, an empty ad, blank lines that are not
-    empty) goes to the line-by-line reader, _iter_old_lines.
+    in a cache of lines seen before, and each ad's dictionary is zipped at C
+    speed from its spellings' keys and the lines' trees; only new lines are
+    read one by one. An ad spelt line for line as the one before it (the
+    usual case) is recognised by one comparison. Anything unusual (a bad
+    line, an empty ad, blank lines that are not empty) goes to the
+    line-by-line reader, _iter_old_lines.
     """
     lines_seen = _line_cache[old_semantics]
     lines = text.split("\n")
     hits = list(map(lines_seen.get, lines))
     if None in hits:
-        # Learn the lines not seen before, each once, and look them up again.
-        table = dict.fromkeys(compress(lines, map(operator.not_, hits)))
+        # Learn the lines not seen before, each once, and put their entries in place.
+        new = list(map(operator.not_, hits))
+        table = dict.fromkeys(compress(lines, new))
         _learn_lines(table, old_semantics, lines_seen)
-        hits = map(table.get, lines, hits)
-    out = []
+        for i, line in zip(compress(count(), new), compress(lines, new)):
+            hits[i] = table[line]
     n = len(lines)
-    a = 0
     if lines[-1] == "":
         n -= 1          # the text's final newline
-    # keys, trees and spellings apart: an ad's dict is then zipped from two
-    # slices (zip reuses its pair) rather than built from a new pair a line
-    all_keys, all_trees, all_names = zip(*hits)     # (split gives one line at least)
-    prev_keys = prev_names = None
+    spellings = list(map(_SPELLING, hits))
+    trees = map(_TREE, hits)    # taken ad by ad, in step with a
+    skip = next
+    out = []
+    a = 0
+    shape = None        # the spellings of the ad before, a regular one
     while a < n:
-        try:
-            b = lines.index("", a, n)
-        except ValueError:
-            b = n
-        block_keys = all_keys[a:b]
-        regular = b > a
-        if regular:
-            attrs = dict(zip(block_keys, all_trees[a:b]))
-            attrs.pop("#", None)
-            regular = bool(attrs) and "" not in attrs and "\0" not in attrs
-        if not regular:
+        b = a + len(shape) if shape else 0
+        if not (spellings[a:b] == shape and (b >= n or lines[b] == "")):
+            # not spelt as the ad before: find its end and check it
             try:
-                for attrs, names, _ in _iter_old_lines("\n".join(lines[a:]), old_semantics,
-                                                       strict, first_line + a):
-                    out.append((attrs, names))
-            except ClassAdException as e:
-                e.partial = out     # the ads read before it
-                raise
-            return out
-        # ads with the same attributes in the same order share one dict of
-        # spellings (ClassAd copies it before changing it)
-        if block_keys == prev_keys:     # the usual case: as the ad before
-            names = prev_names
-        else:
-            names = _names_seen.get(block_keys)
-            if names is None:
-                names = dict(zip(block_keys, all_names[a:b]))
-                names.pop("#", None)
-                names = SharedNames(names)
-                if len(_names_seen) < 1000:
-                    _names_seen[block_keys] = names
-            prev_keys, prev_names = block_keys, names
+                b = lines.index("", a, n)
+            except ValueError:
+                b = n
+            shape = spellings[a:b]
+            if not shape or "" in shape or "\0" in shape or shape.count("#") == len(shape):
+                try:    # an empty ad, a blank line with spaces, a bad line
+                    for attrs, names, _ in _iter_old_lines("\n".join(lines[a:]), old_semantics,
+                                                           strict, first_line + a):
+                        out.append((attrs, names))
+                except ClassAdException as e:
+                    e.partial = out     # the ads read before it
+                    raise
+                return out
+            names, keys, comments = _shape_of(shape)
+        attrs = dict(zip(keys, trees))
+        skip(trees, None)       # the blank line after the ad
+        if comments:
+            del attrs["#"]
         out.append((attrs, names))
         a = b + 1
     return out
+
+
+_SPELLING = operator.itemgetter(2)
+_TREE = operator.itemgetter(1)
+_shapes = {}     # tuple of an ad's spellings -> (names, keys, has comments)
+
+
+def _shape_of(spellings):
+    """(names, keys, comments) of an ad spelt so line for line: its shared
+    dict of spellings, each line's key, and whether a line is a comment."""
+    shape = tuple(spellings)
+    found = _shapes.get(shape)
+    if found is None:
+        keys = [s.lower() for s in shape]     # a comment's key is '#', as its spelling
+        names = SharedNames()
+        for key, spelling in zip(keys, shape):
+            if key not in names:    # libclassad keeps an attribute's first spelling
+                names[key] = spelling
+        names.pop("#", None)
+        found = (names, keys, "#" in keys)
+        if len(_shapes) < 1000:
+            _shapes[shape] = found
+    return found
 
 
 def _iter_old_lines(text, old_semantics=True, strict=False, first_line=1):
@@ -354,7 +372,7 @@ def _iter_old_lines(text, old_semantics=True, strict=False, first_line=1):
             if skipping or key == "#":
                 continue
             attrs[key] = hit[1]
-            names[key] = hit[2]
+            names.setdefault(key, hit[2])    # libclassad keeps the first spelling
             continue
         line = lines[i]
         left, eq, rhs = line.partition("=")
@@ -375,7 +393,7 @@ def _iter_old_lines(text, old_semantics=True, strict=False, first_line=1):
                 if node is not None:
                     key, name = kind
                     attrs[key] = node
-                    names[key] = name
+                    names.setdefault(key, name)
                     if len(lines_seen) < _LINE_CACHE_MAX:
                         lines_seen[line] = (key, node, name)
                     continue
@@ -395,7 +413,7 @@ def _iter_old_lines(text, old_semantics=True, strict=False, first_line=1):
             rcache[rhs] = node
         key = name.lower()
         attrs[key] = node
-        names[key] = name
+        names.setdefault(key, name)
         _learn_line(lines_seen, line, (key, node, name))
     if attrs:
         yield attrs, names, 0

@@ -63,13 +63,9 @@ def _children(node):
 
 # Without backslashes, quoted names or comments a simpler pattern is
 # unambiguous, and the key and the literals come from two C-level passes.
-_SIMPLE = re.compile(r'("[^"\n]*"|(?<![\w.\-])(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?(?![\w.]))')
-
-
-def _value(lit):
-    if lit[0] == '"':
-        return lit[1:-1]
-    return float(lit) if "." in lit else int(lit)
+# (The lookahead first lets the matcher pass over most characters without
+# trying the lookbehind.)
+_SIMPLE = re.compile(r'(?=["0-9])("[^"\n]*"|(?<![\w.\-])(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?(?![\w.]))')
 
 
 def parse_templated(text, old_syntax, old_semantics):
@@ -80,8 +76,9 @@ def parse_templated(text, old_syntax, old_semantics):
         parts = _SIMPLE.split(text)     # text, literal, text, literal, ..., text
         if len(parts) == 1:
             return None
-        return _instance("\x01".join(parts[0::2]), [_value(v) for v in parts[1::2]],
-                         old_syntax, old_semantics)
+        values = [v[1:-1] if v[0] == '"' else float(v) if "." in v else int(v)
+                  for v in parts[1::2]]
+        return _instance("\x01".join(parts[0::2]), values, old_syntax, old_semantics)
     values = []
 
     def take(m):

@@ -165,6 +165,10 @@ READER_TEXTS = [
     'a = "x"\nb = (\nc = "z"\n\nd = "x"\n',
     'a = ""\nb = " "\nc = "#"\n# d = "no"\ne = "=="\n',
     'Name = "p1"\nimage = "f"\n\nName = "p2"\nimage = "f"\n\nName = "p1"\nimage = "g"\n',
+    # the same names spelt otherwise in the next ad, with the same lines around them
+    'Name = "p1"\n# c\nimage = "f"\n\nNAME = "p2"\n# c\nImage = "f"\n\nName = "p3"\n# c\nimage = "f"\n',
+    # ads of one shape, then one longer, then the first shape again; no final newline
+    'a = 1\nb = "x"\n\na = 2\nb = "y"\n\na = 3\nb = "z"\nc = 1\n\na = 4\nb = "w"',
 ]
 
 
@@ -178,3 +182,4 @@ def test_old_reader_values_as_classad2(harness, text, mode):
         assert outcome(ref) == outcome(ours), "classad2: %s, ours: %s" % (ref, ours)
         if ref["ok"]:
             assert all(harness.same(a, b) for a, b in zip(ref["ads"], ours["ads"])), (ref, ours)
+            assert ref["old"] == ours["old"]      # the names as spelt, ad by ad
