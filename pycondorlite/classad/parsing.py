@@ -205,16 +205,15 @@ def _line_entry(line, old_semantics, lines_seen):
     return entry
 
 
-def _learn_lines(table, old_semantics, lines_seen):
-    """Fill table ({line: None} for lines not seen before) with their entries.
+def _learn_lines(new_lines, old_semantics, lines_seen):
+    """The entries of new_lines (lines not seen before), in order; learnt
+    for next time.
 
     Most lines of a provider ad are `Name = "text"`: one regular expression
     over all the new lines finds those (one match a line, the others match
     its catch-all), and a list comprehension makes their entries; the rest
-    go through _line_entry one by one. A bad line gets _BAD_LINE, for the
-    ad's reader to see."""
-    new_lines = list(table)
-    literal = N.Literal
+    go through _line_entry one by one. A bad line gets _BAD_LINE, for the ad's
+    reader to see."""
     found = _STRING_LINES.findall("\n".join(new_lines) + "\n")
     if len(found) == len(new_lines):
         # every ad spells its names alike: one (key, name) pair a spelling,
@@ -222,6 +221,7 @@ def _learn_lines(table, old_semantics, lines_seen):
         if len(_name_pairs) > 10000:
             _name_pairs.clear()
         pair, add = _name_pairs.get, _name_pairs.setdefault
+        literal = N.Literal
         entries = [((k := pair(name) or add(name, (name.lower(), name)))[0], literal(value), k[1])
                    if name else None
                    for name, value in found]
@@ -240,13 +240,13 @@ def _learn_lines(table, old_semantics, lines_seen):
                 entries[i] = entry
     except ValueError:
         pass
-    table.update(zip(new_lines, entries))
     room = _LINE_CACHE_MAX - len(lines_seen)
     if room > 0:
         # a bad line is never learnt: the line-by-line reader must see it afresh
-        items = table.items() if not bad else \
-            ((line, e) for line, e in table.items() if e is not _BAD_LINE)
+        items = zip(new_lines, entries) if not bad else \
+            ((line, e) for line, e in zip(new_lines, entries) if e is not _BAD_LINE)
         lines_seen.update(islice(items, room))
+    return entries
 
 
 def iter_old_ads(text, old_semantics=True, strict=False, first_line=1):
@@ -274,12 +274,21 @@ def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
     lines = text.split("\n")
     hits = list(map(lines_seen.get, lines))
     if None in hits:
-        # Learn the lines not seen before, each once, and put their entries in place.
+        # Learn the lines not seen before and put their entries in place.
         new = list(map(operator.not_, hits))
-        table = dict.fromkeys(compress(lines, new))
-        _learn_lines(table, old_semantics, lines_seen)
-        for i, line in zip(compress(count(), new), compress(lines, new)):
-            hits[i] = table[line]
+        new_lines = list(compress(lines, new))
+        if len(new_lines) * 2 < len(lines):
+            # a few new lines among known ones: each new one is (nearly
+            # always) there once, and finding its twins would cost more
+            entries = _learn_lines(new_lines, old_semantics, lines_seen)
+        else:
+            # mostly new (a cold cache): lines recur within the text; each once
+            unique = list(dict.fromkeys(new_lines))
+            entries = _learn_lines(unique, old_semantics, lines_seen)
+            if len(unique) < len(new_lines):
+                entries = map(dict(zip(unique, entries)).__getitem__, new_lines)
+        for i, entry in zip(compress(count(), new), entries):
+            hits[i] = entry
     n = len(lines)
     if lines[-1] == "":
         n -= 1          # the text's final newline

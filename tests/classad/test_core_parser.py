@@ -98,6 +98,30 @@ def test_old_syntax_file():
         ["Name", "MyType", "Requirements", "hardwareprofile", "image", "realm", "image_key"])
 
 
+def _provider_text(first, count, tag):
+    """count old-syntax ads: most lines shared, one unique a ad, and a line
+    (new to the reader) shared by every ad of this text."""
+    return "\n".join(
+        'Name = "p_%d"\nMyType = "Machine"\n# shared\nRequirements = TARGET.x < %d\n'
+        'image = "%s"\nMemory = %d\n' % (k, k % 3, tag, 512 * (k % 2 + 1))
+        for k in range(first, first + count))
+
+
+def test_fast_old_reader_agrees_with_the_line_by_line_one(monkeypatch):
+    """Whatever the reader's line cache holds -- nothing (a cold text: its
+    lines recur within it), or most lines of the text (a few new lines, some
+    of them twice) -- the fast reader reads what the general one reads."""
+    from pycondorlite.classad import parsing
+    monkeypatch.setattr(parsing, "_line_cache", {True: {}, False: {}})
+    for text in (_provider_text(0, 40, "cold"), _provider_text(100, 40, "cold"),
+                 _provider_text(100, 40, "warm")):
+        fast = parsing.read_old_ads(text, True)
+        general = [(attrs, names) for attrs, names, _ in
+                   parsing._iter_old_lines(text, True)]
+        assert len(fast) == 40
+        assert fast == general
+
+
 def test_old_syntax_strings_keep_backslashes():
     ad = classad.parseOne('a = "a\\\\b"\nb = "q\\"x"\nc = "x\\n"\n', classad.ParserType.Old)
     assert ad["a"] == "a\\\\b"
