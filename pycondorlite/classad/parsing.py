@@ -281,14 +281,14 @@ def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
             # a few new lines among known ones: each new one is (nearly
             # always) there once, and finding its twins would cost more
             entries = _learn_lines(new_lines, old_semantics, lines_seen)
+            for i, entry in zip(compress(count(), new), entries):
+                hits[i] = entry
         else:
-            # mostly new (a cold cache): lines recur within the text; each once
+            # mostly new (a cold cache): lines recur within the text, each
+            # is learnt once; and the text is looked up again at C speed
             unique = list(dict.fromkeys(new_lines))
-            entries = _learn_lines(unique, old_semantics, lines_seen)
-            if len(unique) < len(new_lines):
-                entries = map(dict(zip(unique, entries)).__getitem__, new_lines)
-        for i, entry in zip(compress(count(), new), entries):
-            hits[i] = entry
+            table = dict(zip(unique, _learn_lines(unique, old_semantics, lines_seen)))
+            hits = list(map(table.get, lines, hits))
     n = len(lines)
     if lines[-1] == "":
         n -= 1          # the text's final newline
