@@ -1252,9 +1252,12 @@ _MEMBER_DELIMS = ' ,\t\r\n'
 def _sl_undef_args(args, nmin, nmax):
     """Arguments of stringListMember and friends: an undefined argument
     counts as an empty string (an undefined delimiter as the default);
-    both first arguments undefined give undefined. Returns the argument
-    strings (None for undefined), or Undefined / Error."""
+    both first arguments undefined give undefined, unless the delimiter is
+    neither a string nor undefined (error, as libclassad checks it first).
+    Returns the argument strings (None for undefined), or Undefined / Error."""
     if len(args) < nmin or len(args) > nmax:
+        return Error
+    if len(args) > 2 and args[2] is not Undefined and not isinstance(args[2], str):
         return Error
     if args[0] is Undefined and args[1] is Undefined:
         return Undefined

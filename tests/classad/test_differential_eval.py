@@ -209,6 +209,10 @@ FIXED = [
     'allCompare(undefined, {1}, loop)',         # an undefined operator: undefined first
     'formatTime([])',                           # %c spelt out: its day printed as given
     'formatTime([Day = 0], "%x %D %F %%c")',
+    # a delimiter neither string nor undefined is an error before two undefined arguments are
+    'stringListIMember(undefined, undefined, (57)[0])',
+    'stringListSubsetMatch(undefined, undefined, 5)',
+    'stringListMember(undefined, undefined, "x")',
 ]
 
 
