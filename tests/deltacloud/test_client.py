@@ -203,3 +203,20 @@ def test_provider_side_changes_are_seen(sim, client):
 def _link(sim, inst, rel):
     from pycondorlite.deltacloud.client import Action
     return Action(rel, "post", f"{sim.url}/instances/{inst.id}/{rel}")
+
+
+def test_environment_is_read_once_when_the_client_is_made(sim, monkeypatch):
+    """The proxy and CA bundle settings requests would read for every request
+    are read when the Client is made: a proxy applies unless NO_PROXY names
+    the host, and the requests themselves no longer look at the environment."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/pki/bundle.pem")
+    far = Client("https://cloud.example/api", "u", "p")
+    assert far.session.proxies.get("https") == "http://proxy.example:3128"
+    assert far.session.verify == "/etc/pki/bundle.pem"
+    near = Client(sim.url, "mockuser", "mockpassword", timeout=(2, 10))
+    assert "http" not in near.session.proxies
+    monkeypatch.setenv("NO_PROXY", "")         # read once: a later change is not seen
+    assert [i.id for i in near.instances()][:1] == ["inst0"]   # reached without the proxy
