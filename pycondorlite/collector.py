@@ -25,6 +25,9 @@ import json
 import re
 import time
 
+from pycondorlite import classad
+from pycondorlite.config import param_int
+
 TABLE = "provider_ads"
 DEFAULT_LIFETIME = 900
 
@@ -91,34 +94,17 @@ class ProviderAd:
 
 # ---------------------------------------------------------------- parsing
 
-def classad_module():
-    from pycondorlite import classad
-    return classad
-
-
-def _old_parser(ca):
-    pt = getattr(ca, "ParserType", None)
-    return getattr(pt, "Old", None) if pt is not None else None
-
-
 def classad_from_texts(items):
     """A ClassAd from (Name, old-syntax text) pairs. Plain literals (most
     provider attributes) are stored as values, skipping the parser."""
     from pycondorlite.jobad import literal, NOT_LITERAL
-    ca = classad_module()
-    ad = ca.ClassAd()
+    ad = classad.ClassAd()
     for name, text in items:
         v = literal(text)
         if v is NOT_LITERAL or type(v) not in (str, int, float, bool):
-            v = ca.ExprTree(text)
+            v = classad.ExprTree(text)
         ad[name] = v
     return ad
-
-
-def parse_expr_text(text):
-    """Check one old-syntax expression; returns its normalized text or raises."""
-    ca = classad_module()
-    return str(ca.ExprTree(text))
 
 
 _ASSIGN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=(.*)\Z", re.S)
@@ -157,15 +143,14 @@ def normalize_ad(lines):
     """[(line, Name, text)] -> {Name: normalized old-syntax text}; a later
     assignment of the same name (any case) replaces the earlier one.
     Raises CollectorError(line number, text) on a bad expression."""
-    ca = classad_module()
     out = {}
     low = {}
     for num, name, text in lines:
         if "." in name:
             raise CollectorError(num, f"{name} = {text}")
         try:
-            tree = _parse_one_expr(ca, text)
-        except Exception:
+            tree = _parse_one_expr(text)
+        except Exception:       # any failure to read the text is a bad line
             raise CollectorError(num, f"{name} = {text}") from None
         prev = low.get(name.lower())
         if prev is not None:
@@ -207,13 +192,12 @@ def _literal_text(text):
     return None
 
 
-def _parse_one_expr(ca, text):
+def _parse_one_expr(text):
     """Old-syntax expression text as the collector stores it (old syntax)."""
     fast = _literal_text(text)
     if fast is not None:
         return fast
-    parser = _old_parser(ca)
-    ad = ca.parseOne(f"X = {text}", parser) if parser is not None else ca.parseOne(f"X = {text}")
+    ad = classad.parseOne(f"X = {text}", classad.ParserType.Old)
     if len(ad) != 1:
         raise ValueError(text)
     printed = ad.printOld()
@@ -250,11 +234,7 @@ class Collector:
 
     @staticmethod
     def default_lifetime():
-        try:
-            from pycondorlite.config import param_int
-            return param_int("CLASSAD_LIFETIME", DEFAULT_LIFETIME)
-        except ImportError:
-            return DEFAULT_LIFETIME
+        return param_int("CLASSAD_LIFETIME", DEFAULT_LIFETIME)
 
     # -- updates ------------------------------------------------------
     def update(self, ads, now=None):

@@ -189,23 +189,35 @@ def param(name, default=None):
     return get_config().param(name, default)
 
 
-_TRUE = {"true", "t", "yes", "y", "1"}
-_FALSE = {"false", "f", "no", "n", "0"}
+def string_is_boolean(text):
+    """True/False for a knob's text as HTCondor's string_is_boolean_param reads
+    it (true/false/1/0 in any case, then only spaces; otherwise the text as a
+    ClassAd expression that evaluates to a boolean or a number), else None."""
+    low = text.strip().lower()
+    for word, value in (("true", True), ("1", True), ("false", False), ("0", False)):
+        if low.startswith(word) and not low[len(word):].strip():
+            return value
+    from pycondorlite.classad import ClassAdException, ExprTree, Value
+    try:
+        v = ExprTree(text).eval()
+    except ClassAdException:        # not an expression at all
+        return None
+    if isinstance(v, Value):    # undefined or error (an IntEnum: test it first)
+        return None
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return v != 0
+    return None
 
 
 def param_bool(name, default=False):
+    """A boolean knob; a value that is no boolean gives the default (as HTCondor)."""
     v = param(name)
-    if v is None or v == "":
+    if v is None or v.strip() == "":
         return default
-    low = v.strip().lower()
-    if low in _TRUE:
-        return True
-    if low in _FALSE:
-        return False
-    try:
-        return float(low) != 0
-    except ValueError:
-        return default
+    b = string_is_boolean(v)
+    return default if b is None else b
 
 
 def param_int(name, default=0):
@@ -219,6 +231,16 @@ def param_int(name, default=0):
             return int(float(v.strip()))
         except ValueError:
             return default
+
+
+def param_float(name, default=0.0):
+    v = param(name)
+    if v is None or v.strip() == "":
+        return default
+    try:
+        return float(v.strip())
+    except ValueError:
+        return default
 
 
 def current_user():

@@ -8,11 +8,14 @@ nudged.
     remove : any state but Removed -> Removed (3), RemoveReason set. A job the
              gridmanager manages (GridJobId set, or Managed == "External")
              stays in the queue until the gridmanager has destroyed its
-             instance and calls finish_removal(); any other job goes to
+             instance and moves it to history; any other job goes to
              history at once.
     hold   : Idle/Running/... -> Held (5), HoldReason, HoldReasonCode 1.
     release: Held -> JobStatusOnRelease if set, else Idle.
     forcex : Removed -> leaves the queue at once, whatever the gridmanager does.
+
+LastJobStatus and EnteredCurrentStatus are kept by the spool (Spool.update /
+archive), as for every change of JobStatus.
 """
 
 import time
@@ -84,25 +87,24 @@ def act(sp, action, ids=(), where=None, params=(), constraint=None, user=None, r
     ev = Evaluator()
     events = []
     with sp.transaction():
-        c = sp.conn
-        out.total_jobs = c.execute("SELECT count(*) FROM jobs").fetchone()[0]
+        out.total_jobs = sp.count()
         targets = []
         for cid, pid in ids:
             j = sp.job(cid, pid)
             if j is None:
                 out.results[(cid, pid)] = NOT_FOUND
                 continue
-            targets.append((j, True))
+            targets.append(j)
         if where is not None or constraint is not None:
             for j in sp.jobs(where, params):
                 if constraint is not None and not ev.matches(j, constraint):
                     continue
                 if _check(action, j) != SUCCESS:
                     continue
-                targets.append((j, False))
+                targets.append(j)
         changes = {}
         leaving = []
-        for j, explicit in targets:
+        for j in targets:
             if j.id in out.results and out.results[j.id] == SUCCESS:
                 continue
             owner = j.literal("Owner")
@@ -121,7 +123,7 @@ def act(sp, action, ids=(), where=None, params=(), constraint=None, user=None, r
             if event is not None:
                 events.append((j, event))
         if changes:
-            sp.update(changes)
+            sp.update(changes, now=now)
         if leaving:
             sp.archive(leaving, now)
     if events:
@@ -134,12 +136,10 @@ def act(sp, action, ids=(), where=None, params=(), constraint=None, user=None, r
 def _transition(action, job, reason, subcode, now):
     """(attribute changes, leaves the queue now?, user log event or None)."""
     cid, pid = job.id
-    prev = job.status
     if action in (REMOVE, REMOVE_X):
-        attrs = {"JobStatus": str(js.REMOVED), "EnteredCurrentStatus": str(now)}
+        attrs = {"JobStatus": str(js.REMOVED)}
         if action == REMOVE:
             attrs["RemoveReason"] = quote(reason)
-            attrs["LastJobStatus"] = str(prev)
             leaves = not managed_by_gridmanager(job)
         else:
             leaves = True
@@ -147,16 +147,14 @@ def _transition(action, job, reason, subcode, now):
                                 if action == REMOVE_X else reason, when=now) if leaves else None
         return attrs, leaves, event
     if action == HOLD:
-        attrs = {"JobStatus": str(js.HELD), "EnteredCurrentStatus": str(now),
-                 "LastJobStatus": str(prev), "HoldReason": quote(reason),
+        attrs = {"JobStatus": str(js.HELD), "HoldReason": quote(reason),
                  "HoldReasonCode": str(js.HOLD_USER_REQUEST), "HoldReasonSubCode": str(int(subcode)),
                  "ReleaseReason": None}
         return attrs, False, userlog.held(cid, pid, reason, js.HOLD_USER_REQUEST, int(subcode), when=now)
     if action == RELEASE:
         back = job.literal("JobStatusOnRelease")
         new = back if isinstance(back, int) and not isinstance(back, bool) else js.IDLE
-        attrs = {"JobStatus": str(new), "EnteredCurrentStatus": str(now), "LastJobStatus": str(prev),
-                 "ReleaseReason": quote(reason), "JobStatusOnRelease": None}
+        attrs = {"JobStatus": str(new), "ReleaseReason": quote(reason), "JobStatusOnRelease": None}
         for name in ("HoldReason", "HoldReasonCode", "HoldReasonSubCode"):
             t = job.text(name)
             if t is not None:
@@ -164,23 +162,3 @@ def _transition(action, job, reason, subcode, now):
             attrs[name] = None
         return attrs, False, userlog.released(cid, pid, reason, when=now)
     raise ValueError(action)
-
-
-def finish_removal(sp, job_ids, now=None):
-    """For the gridmanager: a removed job's instance is gone; move it to history
-    and write its aborted event. Returns the number of jobs moved."""
-    now = int(now if now is not None else time.time())
-    events = []
-    leaving = []
-    with sp.transaction():
-        for cid, pid in job_ids:
-            j = sp.job(cid, pid)
-            if j is None:
-                continue
-            leaving.append((j, {}))
-            reason = j.literal("RemoveReason")
-            events.append((j, userlog.aborted(cid, pid, reason if isinstance(reason, str) else None,
-                                              when=now)))
-        sp.archive(leaving, now)
-    userlog.append_for_jobs(events)
-    return len(leaving)

@@ -401,16 +401,11 @@ class Negotiator:
     """Matchmaking over one spool. Keep one per schedd: it is cheap to make,
     but it remembers nothing a restart would need (all state is in the spool)."""
 
-    def __init__(self, spool, logger=None):
+    def __init__(self, spool):
         self.spool = spool
         self.collector = Collector(spool) if spool is not None else None
-        self.log = logger
         self._ad_cache = {}     # (name, updated, seq) -> ClassAd of an unchanging ad
         self._ads_idents = frozenset()
-
-    def _say(self, msg):
-        if self.log:
-            self.log(msg)
 
     # -- reading ------------------------------------------------------
     def idle_jobs(self):
@@ -687,7 +682,6 @@ class Negotiator:
             nsys = nsys if type(nsys) is int else 0
             changes[job.id] = {"JobStatus": "5", "HoldReason": _quote(reason),
                                "HoldReasonCode": "0", "HoldReasonSubCode": "0",
-                               "EnteredCurrentStatus": str(now),
                                "JobStatusOnRelease": "1",
                                "NumSystemHolds": str(nsys + 1)}
         for job in no_match:
@@ -705,14 +699,10 @@ class Negotiator:
             with sp.transaction() as c:
                 # Only jobs still idle and unmatched now: a condor_rm/hold that
                 # won the race keeps its job out of this cycle.
-                live = set()
-                for j in changes:
-                    row = c.execute("SELECT job_status, matched FROM jobs WHERE cluster_id = ? "
-                                    "AND proc_id = ?", j).fetchone()
-                    if row is not None and row[0] == 1 and row[1] == 0:
-                        live.add(j)
+                live = {j for j, (status, m) in sp.job_states(changes).items()
+                        if status == 1 and m == 0}
                 changes = {j: a for j, a in changes.items() if j in live}
-                sp.update(changes)
+                sp.update(changes, now=now)
                 if counts:
                     kept = {}
                     for job, prov in matched:

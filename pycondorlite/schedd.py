@@ -28,6 +28,7 @@ import sys
 import time
 
 from pycondorlite import userlog
+from pycondorlite.config import param, param_bool, param_float
 from pycondorlite.spool import Spool, default_spool_dir
 
 LOCK_NAME = "schedd.lock"
@@ -40,30 +41,12 @@ MAX_BURST = 20
 NUDGE_SPACING = 0.25
 
 
-def _param(name, default=None):
-    from pycondorlite.config import param
-    return param(name, default)
-
-
-def _param_num(name, default):
-    v = _param(name)
-    try:
-        return float(v) if v not in (None, "") else default
-    except ValueError:
-        return default
-
-
-def _param_bool(name, default):
-    from pycondorlite.config import param_bool
-    return param_bool(name, default)
-
-
 def spool_dir():
     return os.path.abspath(default_spool_dir())
 
 
 def log_dir(spool=None):
-    d = _param("LOG")
+    d = param("LOG")
     if not d:
         d = os.path.join(spool or spool_dir(), "log")
     return d
@@ -220,7 +203,7 @@ def make_logger(path, also_stderr=False):
 
 
 def _param_debug():
-    v = _param("SCHEDD_DEBUG") or ""
+    v = param("SCHEDD_DEBUG") or ""
     return "D_FULLDEBUG" in v.upper() or "D_ALL" in v.upper()
 
 
@@ -260,28 +243,22 @@ class Schedd:
         self.log = make_logger(os.path.join(log_dir(self.spool_path), "SchedLog"), log_to_stderr)
         _banner(self.log, self.spool_path)
         self.spool = Spool.open(self.spool_path)
+        # (imported here: the tools that import this module for running_pid()
+        # need neither the negotiator nor the cloud clients)
         from pycondorlite.negotiator import Negotiator
-        self.negotiator = Negotiator(self.spool, self.log.debug)
+        self.negotiator = Negotiator(self.spool)
         self.listener = self.spool.nudge_listener()
         self.gm = self._start_gridmanager()
-        self.interval = max(1.0, _param_num("NEGOTIATOR_INTERVAL", 60.0))
+        self.interval = max(1.0, param_float("NEGOTIATOR_INTERVAL", 60.0))
         # Only now do tools (condor_master, condor_off) see a running schedd.
         write_pid(self.spool_path)
 
     def _start_gridmanager(self):
-        if not _param_bool("SCHEDD_RUN_GRIDMANAGER", True):
+        if not param_bool("SCHEDD_RUN_GRIDMANAGER", True):
             self.log.info("Not running the gridmanager (SCHEDD_RUN_GRIDMANAGER is false)")
             return None
-        try:
-            from pycondorlite.gridmanager import GridManager
-        except ImportError as e:
-            self.log.info(f"No gridmanager available ({e}); grid jobs will not be launched")
-            return None
-        try:
-            return GridManager(self.spool, self.log)
-        except Exception as e:   # a broken gridmanager must not stop matchmaking
-            self.log.error(f"Failed to start the gridmanager: {e}")
-            return None
+        from pycondorlite.gridmanager import GridManager
+        return GridManager(self.spool, self.log)
 
     # -- signals --------------------------------------------------------
     def install_signals(self):

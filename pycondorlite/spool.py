@@ -32,7 +32,15 @@ API (ads are {Name: ClassAd expression text}; a JobAd is jobad.JobAd):
   sp.job_ad(cid, pid) -> dict           merged ad, private attributes included
   sp.jobs(where, params) -> [JobAd]     where: SQL on the indexed columns, e.g.
                                         "job_status = 1 AND universe = 9 AND matched = 1"
-  sp.update({(cid, pid): {Name: text | None}})   one transaction (None deletes)
+  sp.update({(cid, pid): {Name: text | None}}, expect={(cid, pid): statuses})
+                                        one transaction (None deletes); returns the ids
+                                        changed. The ONE place a JobStatus changes: a
+                                        job whose status is not among `expect` is left
+                                        alone, and a new status sets LastJobStatus and
+                                        EnteredCurrentStatus here (set_status_attrs)
+  sp.job_states(ids) -> {id: (status, matched)}    the guards' view, inside a transaction
+  sp.grid_job_rows() -> [(cid, pid, status, matched, grid_job_id)]   the gridmanager's scan
+  sp.spool_id                           a random id made with the spool (instance names)
   sp.set_cluster_attrs(cid, {...}), sp.move_to_history(ids, attrs), sp.history(...)
   sp.archive([(JobAd, attrs)], when)    move jobs already read into history
   with sp.transaction(): sp.update(...); sp.archive(...)   several steps, one commit
@@ -49,6 +57,7 @@ import socket
 import sqlite3
 import time
 
+from pycondorlite.config import param
 from pycondorlite.jobad import CIAd, JobAd, _is_special, is_private, literal, NOT_LITERAL, quote
 
 DB_NAME = "job_queue.db"
@@ -90,6 +99,10 @@ MIGRATIONS = [
         "CREATE TABLE history_bases (id INTEGER PRIMARY KEY, ad TEXT NOT NULL)",
         "ALTER TABLE history ADD COLUMN base_id INTEGER",
     ]),
+    # v3: a random id of this spool, so that cloud names made by two spools never meet.
+    (3, [
+        "INSERT INTO meta (key, value) VALUES ('spool_id', lower(hex(randomblob(5))))",
+    ]),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -103,16 +116,8 @@ class SpoolError(Exception):
     pass
 
 
-def _param(name, default=None):
-    try:
-        from pycondorlite.config import param
-    except ImportError:
-        return os.environ.get("_CONDOR_" + name, default)
-    return param(name, default)
-
-
 def default_spool_dir():
-    d = _param("SPOOL")
+    d = param("SPOOL")
     if not d:
         d = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "spool")
     return d
@@ -276,13 +281,17 @@ class Spool:
         self._cluster_cache.clear()     # other processes may have changed them
         try:
             yield self.conn
+            # A COMMIT that fails (full disk, I/O error) leaves SQLite's
+            # transaction open: it is rolled back below like any other failure,
+            # so that this connection can begin the next one.
+            self.conn.execute("COMMIT")
         except BaseException:
             self._writing = 0
-            self.conn.execute("ROLLBACK")
             self._cluster_cache.clear()
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
         self._writing = 0
-        self.conn.execute("COMMIT")
 
     @contextlib.contextmanager
     def snapshot(self):
@@ -492,27 +501,36 @@ class Spool:
         return dict(self.conn.execute(sql + " GROUP BY job_status", params).fetchall())
 
     # ---- changing -------------------------------------------------------
-    def update(self, changes):
-        """Set attributes of jobs in ONE transaction.
+    def update(self, changes, expect=None, now=None):
+        """Set attributes of jobs in ONE transaction; the one way a JobStatus changes.
 
         changes: {(cid, pid): {Name: text or None}}; None deletes the attribute
-        from the proc ad. Setting ClusterId/ProcId is refused. Returns the
-        number of jobs changed (missing jobs are skipped).
+        from the proc ad. Setting ClusterId/ProcId is refused. expect (optional):
+        {(cid, pid): statuses}: a job whose JobStatus, read in this transaction,
+        is not one of its statuses is left as it is (a condor_rm that won the
+        race keeps its job). A change of JobStatus sets LastJobStatus and
+        EnteredCurrentStatus (set_status_attrs). Returns the set of ids changed
+        (missing jobs are skipped).
         """
         with self.transaction():
-            return self._update(changes)
+            return self._update(changes, expect, now)
 
-    def _update(self, changes):
+    def _update(self, changes, expect=None, now=None):
         c = self.conn
-        n = 0
+        done = set()
         rows = []
-        for (cid, pid), attrs in changes.items():
+        when = int(now if now is not None else time.time())
+        for key, attrs in changes.items():
+            cid, pid = key
             row = c.execute("SELECT job_status, ad FROM jobs WHERE cluster_id = ? AND proc_id = ?",
                             (cid, pid)).fetchone()
             if row is None:
                 continue
             status, ad = row
+            if expect is not None and key in expect and status not in expect[key]:
+                continue
             proc = CIAd.from_dict(json.loads(ad)) if ad else CIAd()
+            attrs = set_status_attrs(status, attrs, when)
             for name, text in attrs.items():
                 low = name.lower()
                 if low in ("clusterid", "procid"):
@@ -525,14 +543,37 @@ class Spool:
                     proc.set(name, text)
             cluster = self.cluster_ad(cid)
             rows.append((status,) + _columns(cluster, proc) + (_dumps(proc), cid, pid))
-            n += 1
+            done.add(key)
         c.executemany("UPDATE jobs SET job_status = ?, owner = ?, universe = ?, matched = ?, "
                       "grid_job_id = ?, ad = ? WHERE cluster_id = ? AND proc_id = ?", rows)
-        return n
+        return done
 
-    def set_attrs(self, job_ids, attrs):
-        """Set the same attributes on several jobs, in one transaction."""
-        return self.update({tuple(j): attrs for j in job_ids})
+    def job_states(self, ids):
+        """{(cid, pid): (JobStatus, Matched as 0/1/None)} of the jobs still queued:
+        what guarded writes check, inside the caller's transaction."""
+        out = {}
+        for key in ids:
+            row = self.conn.execute("SELECT job_status, matched FROM jobs WHERE cluster_id = ? "
+                                    "AND proc_id = ?", key).fetchone()
+            if row is not None:
+                out[key] = row
+        return out
+
+    def grid_job_rows(self):
+        """(cid, pid, JobStatus, Matched, GridJobId) of every grid-universe job,
+        from the indexed columns only (the gridmanager's cheap scan)."""
+        return self.conn.execute("SELECT cluster_id, proc_id, job_status, matched, grid_job_id "
+                                 "FROM jobs WHERE universe = 9").fetchall()
+
+    def count(self):
+        """The number of jobs in the queue."""
+        return self.conn.execute("SELECT count(*) FROM jobs").fetchone()[0]
+
+    @property
+    def spool_id(self):
+        """A random hex id made with this spool (meta 'spool_id', schema v3)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'spool_id'").fetchone()
+        return str(row[0])
 
     def set_cluster_attrs(self, cid, attrs):
         """Set attributes in a cluster ad (seen by every proc not overriding them)."""
@@ -604,6 +645,7 @@ class Spool:
             extra["ProcId"] = str(job.proc_id)
             extra["JobStatus"] = str(job.status)
             if attrs:
+                attrs = set_status_attrs(job.status, attrs, when)
                 lows = {k.lower(): k for k in extra}
                 for name, text in attrs.items():
                     k = lows.get(name.lower())
@@ -670,6 +712,28 @@ class Spool:
     def nudge_listener(self):
         """For the schedd: a bound non-blocking datagram socket to select()/recv() on."""
         return nudge_listener(self.path)
+
+
+def set_status_attrs(old_status, attrs, when):
+    """attrs with the bookkeeping of a JobStatus change (HTCondor's schedd keeps
+    it on every transition): LastJobStatus = the status left, and
+    EnteredCurrentStatus = when, unless the caller gives them itself."""
+    text = None
+    for name, t in attrs.items():
+        if name.lower() == "jobstatus":
+            text = t
+    if text is None:
+        return attrs
+    new = literal(text)
+    if new == old_status:
+        return attrs
+    lows = {name.lower() for name in attrs}
+    out = dict(attrs)
+    if "lastjobstatus" not in lows:
+        out["LastJobStatus"] = str(old_status)
+    if "enteredcurrentstatus" not in lows:
+        out["EnteredCurrentStatus"] = str(int(when))
+    return out
 
 
 def nudge(spool_dir):

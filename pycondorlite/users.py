@@ -9,13 +9,7 @@ import pwd
 import re
 import socket
 
-
-def _param(name, default=None):
-    try:
-        from pycondorlite.config import param
-    except ImportError:
-        return os.environ.get("_CONDOR_" + name, default)
-    return param(name, default)
+from pycondorlite.config import param
 
 
 def current_user():
@@ -29,12 +23,12 @@ def current_user():
 
 def uid_domain():
     """UID_DOMAIN, HTCondor's default being the full host name."""
-    return _param("UID_DOMAIN") or socket.getfqdn()
+    return param("UID_DOMAIN") or socket.getfqdn()
 
 
 def super_users():
     """QUEUE_SUPER_USERS as a set of names (HTCondor's default: root, condor)."""
-    value = _param("QUEUE_SUPER_USERS")
+    value = param("QUEUE_SUPER_USERS")
     if value is None:
         value = "root, condor"
     names = {n for n in re.split(r"[\s,]+", value) if n}

@@ -10,11 +10,15 @@ the schedd). All spool writes of one poll are committed in ONE transaction,
 with per-write guards on JobStatus so a concurrent condor_rm/hold is never
 overwritten (a refused write makes the job re-read its facts).
 
-Only the Deltacloud grid type exists (deltacloud.py).
+The shared machinery is in basejob.py (the job's protocol and the
+transitions every grid type makes alike) and resource.py (request pool,
+batched status, up/down, limits); each grid type's module holds its states
+and calls: deltacloud.py, ec2.py. GRID_TYPES maps a GridResource's first
+word to its module.
 
 Configuration (condor_config / _CONDOR_<KNOB>):
-  GRIDMANAGER_JOB_PROBE_INTERVAL_DELTACLOUD, else GRIDMANAGER_JOB_PROBE_INTERVAL
-      (default 60 s): one instance-list request per resource per interval.
+  GRIDMANAGER_JOB_PROBE_INTERVAL_<TYPE>, else GRIDMANAGER_JOB_PROBE_INTERVAL
+      (default 60 s): one status request per resource per interval.
   GRIDMANAGER_MAX_PENDING_REQUESTS (default 50): concurrent requests per resource.
   GRIDMANAGER_MAX_SUBMITTED_JOBS_PER_RESOURCE (default 1000): instances per resource.
 """
@@ -23,42 +27,40 @@ import queue
 import time
 
 from pycondorlite import userlog
-from pycondorlite.gridmanager.deltacloud import (
-    COMPLETED, GM_DELETE, GM_DONE, GM_HOLD, HELD, REMOVED,
-    DCloudJob, DCloudResource, LaunchError, LaunchSpec)
+from pycondorlite.config import param_float, param_int
+from pycondorlite.dollardollar import DollarDollarError, expand_job_ad
+from pycondorlite.gridmanager import deltacloud
+from pycondorlite.gridmanager.basejob import (
+    COMPLETED, GM_DELETE, GM_DONE, HELD, REMOVED, BaseJob, LaunchError, NoResource)
+from pycondorlite.jobad import NOT_LITERAL, literal
+
+# The GridResource prefix that selects each grid type's module, compared
+# case-insensitively as HTCondor's *JobAdMatch functions do (DCloudJobAdMatch:
+# 6 characters of "deltacloud"; EC2JobAdMatch: "ec2").
+GRID_TYPES = (("deltac", deltacloud),)
 
 SCAN_INTERVAL = 0.25        # seconds between reads of the queue while jobs are active
 IDLE_INTERVAL = 1.0         # poll period with no grid jobs at all
 SHUTDOWN_GRACE = 5.0        # seconds shutdown() waits for requests in flight
 
 
-def _param(name, default):
-    try:
-        from pycondorlite.config import param
-        v = param(name)
-    except ImportError:
-        import os
-        v = os.environ.get("_CONDOR_" + name)
-    return default if v in (None, "") else v
+def grid_type_of(text):
+    """The grid type module a GridResource text selects, or None."""
+    low = text.lower()
+    for prefix, module in GRID_TYPES:
+        if low.startswith(prefix):
+            return module
+    return None
 
 
-def _param_num(names, default, kind=float):
-    for n in names:
-        v = _param(n, None)
-        if v is not None:
-            try:
-                return kind(float(v))
-            except ValueError:
-                pass
-    return default
+class _BadJob(BaseJob):
+    """A job whose ad names no instance it could launch: it is held (or let go)."""
 
+    def read_ids(self, jobad):
+        self.gid = jobad.literal("GridJobId")
 
-class _NoResource:
-    """Stands in for a resource for a job whose ad cannot name one."""
-    up = True
-
-    def release_slot(self, job):
-        pass
+    def has_remote_identity(self):
+        return isinstance(self.gid, str)
 
 
 class _Write:
@@ -75,21 +77,24 @@ class GridManager:
     def __init__(self, spool, logger):
         self.spool = spool
         self.log = logger
-        self.probe_interval = _param_num(("GRIDMANAGER_JOB_PROBE_INTERVAL_DELTACLOUD",
-                                          "GRIDMANAGER_JOB_PROBE_INTERVAL"), 60.0)
-        self.max_requests = max(1, _param_num(("GRIDMANAGER_MAX_PENDING_REQUESTS",), 50, int))
-        self.max_submitted = max(1, _param_num(
-            ("GRIDMANAGER_MAX_SUBMITTED_JOBS_PER_RESOURCE",), 1000, int))
-        self.jobs = {}                  # (cluster, proc) -> DCloudJob
-        self.resources = {}             # (url, user, credential key) -> DCloudResource
+        self.spool_id = spool.spool_id
+        self.max_requests = max(1, param_int("GRIDMANAGER_MAX_PENDING_REQUESTS", 50))
+        self.max_submitted = max(1, param_int("GRIDMANAGER_MAX_SUBMITTED_JOBS_PER_RESOURCE", 1000))
+        self.jobs = {}                  # (cluster, proc) -> job
+        self.resources = {}             # (grid type, url, user, credential key) -> resource
         self.results = queue.SimpleQueue()
         self.requests_in_flight = 0
+        self.closing = False
         self._writes = []
         self._loose_events = []         # (job, event) not tied to a guarded write
         self._last_scan = float("-inf")
         self._seen = {}                 # key -> (job_status, matched, grid_job_id) last read
-        self._closing = False
         self._nudge_sent = False
+
+    def probe_interval_for(self, kind):
+        """GRIDMANAGER_JOB_PROBE_INTERVAL_<TYPE>, else GRIDMANAGER_JOB_PROBE_INTERVAL."""
+        v = param_float("GRIDMANAGER_JOB_PROBE_INTERVAL_" + kind.upper(), None)
+        return v if v is not None else param_float("GRIDMANAGER_JOB_PROBE_INTERVAL", 60.0)
 
     # ---- called from worker threads --------------------------------------------
     def deliver(self, callback, *args):
@@ -97,10 +102,7 @@ class GridManager:
         self.results.put((callback, args))
         if not self._nudge_sent:
             self._nudge_sent = True
-            try:
-                self.spool.nudge_schedd()
-            except Exception:
-                pass
+            self.spool.nudge_schedd()       # never fails
 
     # ---- the schedd's interface ----------------------------------------------
     def poll(self):
@@ -131,7 +133,7 @@ class GridManager:
 
     def shutdown(self):
         """Stop the threads; results that arrived are committed, nothing new is sent."""
-        self._closing = True
+        self.closing = True
         for r in self.resources.values():
             r.shutdown()
         # Requests already on the wire get a moment to answer, so their results
@@ -196,11 +198,9 @@ class GridManager:
     def _forget(self, key):
         self._seen.pop(key, None)
         job = self.jobs.pop(key, None)
-        if job is not None and job.resource is not None:
-            res = job.resource
-            if isinstance(res, DCloudResource):
-                res.jobs.pop(key, None)
-                res.release_slot(job)
+        if job is not None:
+            job.resource.release_slot(job)
+            job.resource.jobs.pop(key, None)
 
     def _scan(self, now):
         """Read the grid jobs from the queue: new ones, and changes to ours.
@@ -209,9 +209,7 @@ class GridManager:
         job's whole ad only when its status, match or GridJobId moved."""
         self._last_scan = now
         try:
-            rows = self.spool.conn.execute(
-                "SELECT cluster_id, proc_id, job_status, matched, grid_job_id FROM jobs "
-                "WHERE universe = 9").fetchall()
+            rows = self.spool.grid_job_rows()
         except Exception:
             self.log.exception("gridmanager: cannot read the job queue")
             return
@@ -240,8 +238,10 @@ class GridManager:
                 if job is not None:
                     if job.state != GM_DONE:
                         job.refresh(ad)
-                elif self._wants(ad):
-                    self._adopt(ad, now)
+                else:
+                    module = self._wants(ad)
+                    if module is not None:
+                        self._adopt(module, ad, now)
         for key in [k for k in self._seen if k not in seen]:
             del self._seen[key]
         for key, job in list(self.jobs.items()):
@@ -250,47 +250,35 @@ class GridManager:
                     self.log.info("job %s left the queue while in %s", job.label, job.state)
                 self._forget(key)
 
-    def _forget_seen(self, key):
-        """Make the next scan read this job's ad again."""
-        self._seen.pop(key, None)
-
     def _wants(self, ad):
-        """Is this a grid job the gridmanager must manage now? (HTCondor's selection)"""
+        """The grid type module of a job the gridmanager must manage now, or
+        None (HTCondor's selection)."""
         managed = ad.literal("Managed")
         if managed == "ScheddDone":
-            return False
+            return None
         if managed != "External":
             # (an External one may be mid-way: a completed job whose stopped
             # instance is still to be destroyed, a held one still to be cancelled)
             if ad.status in (HELD, COMPLETED):
-                return False
+                return None
             if ad.status == REMOVED and ad.literal("GridJobId") is None:
-                return False    # never launched: condor_rm removes it itself
+                return None     # never launched: condor_rm removes it itself
         raw = ad.text("GridResource")
         if raw is None:
-            return False
+            return None
         if "$$(" in raw:
             if ad.literal("Matched") is not True:
-                return False
-            exp = ad.text("MATCH_EXP_GridResource")
-            if exp is None:
-                return False
-            raw = exp
-        from pycondorlite.jobad import literal
+                return None
+            raw = ad.text("MATCH_EXP_GridResource")
+            if raw is None:
+                return None
         value = literal(raw)
-        text = value if isinstance(value, str) else raw.strip().strip('"')
-        # HTCondor's DCloudJobAdMatch compares the first 6 characters.
-        return text[:6].lower() == "deltac"
+        return grid_type_of(value if isinstance(value, str) else raw.strip().strip('"'))
 
-    def _adopt(self, ad, now):
-        from pycondorlite.jobad import NOT_LITERAL, literal
-        try:
-            from pycondorlite.dollardollar import DollarDollarError, expand_job_ad
-        except ImportError:
-            expand_job_ad, DollarDollarError = None, Exception
+    def _adopt(self, module, ad, now):
         full = ad.as_dict(private=True)
         try:
-            expanded = expand_job_ad(full) if expand_job_ad else full
+            expanded = expand_job_ad(full)
         except DollarDollarError:
             return      # the negotiator holds such jobs
         low = {k.lower(): v for k, v in expanded.items()}
@@ -303,24 +291,12 @@ class GridManager:
             return t.strip() if v is NOT_LITERAL else v
 
         try:
-            spec = LaunchSpec(get)
-            gid = get("GridJobId")
-            if isinstance(gid, str) and gid.split()[:1] != ["deltacloud"]:
-                raise LaunchError("GridJobId not of type deltacloud")
+            job = module.make_job(self, ad, get, now)
         except LaunchError as e:
-            job = DCloudJob(self, ad.id, ad, None, _NoResource(), now)
-            job.hold_reason = str(e)
-            job.state = GM_HOLD if ad.status not in (REMOVED, HELD) else GM_DELETE
-            self.jobs[ad.id] = job
-            return
-        rkey = spec.resource_key()
-        res = self.resources.get(rkey)
-        if res is None:
-            res = DCloudResource(self, spec, now)
-            self.resources[rkey] = res
-            self.log.info("gridmanager: new resource %s (user %s)", spec.url, spec.username)
-        job = DCloudJob(self, ad.id, ad, spec, res, now)
-        res.jobs[ad.id] = job
+            job = _BadJob(self, ad.id, ad, None, NoResource(), now)
+            job.hold(str(e), e.code, e.subcode)
+            if ad.status in (REMOVED, HELD):
+                job.state = GM_DELETE
         self.jobs[ad.id] = job
 
     def _commit(self):
@@ -348,37 +324,50 @@ class GridManager:
         return True
 
     def _apply(self, writes):
+        """The queued writes in one transaction. Each write is guarded by the
+        job's JobStatus as it stands after the writes before it; the spool's
+        update keeps LastJobStatus/EnteredCurrentStatus."""
         sp = self.spool
         by_job = {}
         for w in writes:
             by_job.setdefault(w.job.key, []).append(w)
-        with sp.transaction() as c:
-            changes = {}
+        with sp.transaction():
+            states = sp.job_states(by_job)
+            changes = []            # [{key: attrs}]: one round per JobStatus change
             leaving = []
             for key, ws in by_job.items():
-                row = c.execute("SELECT job_status FROM jobs WHERE cluster_id = ? AND proc_id = ?",
-                                key).fetchone()
-                if row is None:
+                if key not in states:
                     continue
-                status = row[0]
+                status = states[key][0]
                 attrs = {}
                 history = False
+                rounds = 0
                 for w in ws:
                     if w.statuses is not None and status not in w.statuses:
                         continue
                     w.ok = True
+                    if "JobStatus" in w.attrs and "JobStatus" in attrs:
+                        _add(changes, rounds, key, attrs)   # keep each transition's bookkeeping
+                        rounds += 1
+                        attrs = {}
                     attrs.update(w.attrs)
                     if "JobStatus" in w.attrs:
                         status = int(w.attrs["JobStatus"])
                     history = history or w.history
                 if attrs:
-                    changes[key] = attrs
+                    _add(changes, rounds, key, attrs)
                 if history:
                     leaving.append(key)
-            if changes:
-                sp.update(changes)
+            for round_changes in changes:
+                sp.update(round_changes)
             if leaving:
                 sp.move_to_history(leaving)
+
+
+def _add(changes, i, key, attrs):
+    while len(changes) <= i:
+        changes.append({})
+    changes[i][key] = attrs
 
 
 def _count(items):

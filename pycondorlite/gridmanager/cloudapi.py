@@ -2,30 +2,12 @@
 
 This is the one place that knows the client's surface, so the state machines
 in deltacloud.py only see: create, get, list_instances, action, destroy, and
-four error kinds (permanent, gone, not allowed now, transient).
+the error kinds of gridmanager/errors.py.
 """
 
 from pycondorlite.deltacloud import client as dc
-
-
-class CloudError(Exception):
-    """A failed cloud request, as the state machine classifies it."""
-
-
-class PermanentError(CloudError):
-    """Retrying will not help: bad credentials, unknown image, bad request."""
-
-
-class GoneError(CloudError):
-    """The instance does not exist (403 on an action, 404)."""
-
-
-class NotAllowedError(CloudError):
-    """405: not allowed in the instance's current state."""
-
-
-class TransientError(CloudError):
-    """5xx, timeouts, dropped connections: try again later."""
+from pycondorlite.gridmanager.errors import (AuthError, CloudError, GoneError, NotAllowedError,
+                                             PermanentError, TransientError)
 
 
 class Instance:
@@ -59,7 +41,7 @@ def _translate(e):
         return e
     msg = str(e) or type(e).__name__
     if isinstance(e, dc.AuthError):
-        return PermanentError(msg)
+        return AuthError(msg)
     if isinstance(e, dc.NotFound):
         return GoneError(msg)
     if isinstance(e, dc.ActionNotAllowed):

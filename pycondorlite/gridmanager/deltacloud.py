@@ -1,39 +1,43 @@
-"""The Deltacloud grid type: one state machine per job, one resource per endpoint.
+"""The Deltacloud grid type: its job states and calls, on the shared machinery.
 
-Modelled on HTCondor's gridmanager (dcloudjob.cpp / dcloudresource.cpp, 8.4):
-
-- DCloudJob is an explicit state machine. Each state has one handler
-  (`_state_<NAME>`), and every transition is an assignment to `self.state`
-  inside a handler or a result callback. The machine never blocks: slow cloud
-  calls run on the resource's thread pool and come back as results, and spool
-  writes are queued and committed by the GridManager in one transaction per
-  poll (a handler that needs a write to be durable waits for its commit).
-- DCloudResource is one (service URL, username, credentials) endpoint. It
-  batches status: ONE instance-list request per probe interval, however many
-  jobs, run on its own thread so it never queues behind creates. It marks the
-  endpoint down after repeated failed lists (grid resource down/up events)
-  and, while down, lets no job send new requests.
+Modelled on HTCondor's gridmanager (dcloudjob.cpp / dcloudresource.cpp, 8.4).
+DCloudJob's states are HTCondor's GM_* ones; DCloudResource batches status
+with ONE instance-list request per probe interval.
 
 Durable facts, so that nothing is launched twice whatever crashes:
 GridJobId = "deltacloud <name>" is committed BEFORE the create request, and
-"deltacloud <name> <id>" (+ DeltacloudProviderId) after it. A machine that
-starts with a name in GridJobId (restart, release after an error hold, an
-uncertain create) first looks the name up in the provider's list and adopts
-what it finds.
+"deltacloud <name> <id>" (+ DeltacloudProviderId) after it.
+
+Which instance is the job's (a job acts on nothing else):
+- Once the id is known, only the id names the instance: a name match never
+  overrides it, and every probe, stop and destroy acts on that id.
+- A name the gridmanager makes is unique and never cut short:
+  "pcl-<spool id>-<cluster>-<proc>-<launch>", launch = NumGridLaunches. If the
+  provider's name limit is shorter, the job is held. The ids that already had
+  that name when it was saved (GridForeignInstanceIds, written with it) are
+  someone else's: never adopted, never destroyed.
+- A user's `deltacloud_instance_name` is HTCondor's: the job takes over an
+  existing instance of that name, else creates one so named. One job at a
+  time per name: condor_submit refuses a submission that gives one name to
+  several jobs, and a later job asking for a name another queued job holds
+  is held. Instances with a user's name are never destroyed as duplicates.
+- Duplicates of a lost create (several non-foreign instances with the job's
+  generated name) are destroyed, keeping the one the job adopted.
 """
 
 import hashlib
-import random
-import time
-import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 from pycondorlite import userlog
-from pycondorlite.jobad import quote as _quote
 from pycondorlite.gridmanager import cloudapi
+from pycondorlite.gridmanager.basejob import (
+    BACKOFF_MAX, COMPLETED, GM_DELETE, GM_DONE, HELD, IDLE, REMOVED, RUNNING, BaseJob, LaunchError,
+    quote, text_value)
+from pycondorlite.gridmanager.errors import (GoneError, NotAllowedError, PermanentError)
+from pycondorlite.gridmanager.resource import BaseResource
+
+GRID_TYPE = "deltacloud"
 
 # ---- job states (HTCondor's GM_* names) ---------------------------------
-GM_INIT = "INIT"                        # decide from the durable facts
 GM_CLEAR_REQUEST = "CLEAR_REQUEST"      # forget any old submission
 GM_SAVE_INSTANCE_NAME = "SAVE_INSTANCE_NAME"  # commit the name before creating
 GM_CHECK_VM = "CHECK_VM"                # find our name at the provider; adopt
@@ -45,34 +49,13 @@ GM_PROBE_JOB = "PROBE_JOB"              # GET the one instance
 GM_DONE_SAVE = "DONE_SAVE"              # provider stopped/finished it: job completes
 GM_CANCEL = "CANCEL"                    # kill the instance: stop, then destroy
 GM_STOPPED = "STOPPED"                  # instance gone: clear GridJobId
-GM_HOLD = "HOLD"                        # put the job on hold (error)
-GM_DELETE = "DELETE"                    # hand the job back to the schedd
-GM_DONE = "DONE"                        # the manager forgets this job
-
-# ---- JobStatus --------------------------------------------------------------
-IDLE, RUNNING, REMOVED, COMPLETED, HELD = 1, 2, 3, 4, 5
 
 # Remote states HTCondor acts on.
-R_PENDING, R_RUNNING, R_STOPPED, R_FINISH = "PENDING", "RUNNING", "STOPPED", "FINISH"
+R_RUNNING, R_STOPPED, R_FINISH = "RUNNING", "STOPPED", "FINISH"
 
-BACKOFF_FIRST = 0.5
-BACKOFF_MAX = 30.0
-DOWN_AFTER_FAILED_LISTS = 3
 DEFAULT_RETRY_TIMEOUT = 90.0
-
-
-def backoff(failures, cap=BACKOFF_MAX):
-    """Seconds to wait after the n-th consecutive failure (n >= 1), jittered."""
-    d = min(cap, BACKOFF_FIRST * (2 ** min(max(0, failures - 1), 16)))
-    return d * random.uniform(0.5, 1.0)
-
-
-def quote(s):
-    return _quote(str(s))
-
-
-class LaunchError(Exception):
-    """The job ad cannot describe a Deltacloud instance (a hold reason)."""
+DEFAULT_MAX_NAME_LENGTH = 1024          # HTCondor's, when the provider states none
+NAME_PREFIX = "pcl-"
 
 
 class LaunchSpec:
@@ -99,18 +82,18 @@ class LaunchSpec:
         self.url = words[1]
         if not self.url.lower().startswith(("http://", "https://")):
             raise LaunchError(f"GridResource URL is not http(s): {self.url}")
-        self.username = _text(get("DeltacloudUsername"))
+        self.username = text_value(get("DeltacloudUsername"))
         if not self.username:
             raise LaunchError("DeltacloudUsername is not set in the job ad")
-        self.password_file = _text(get("DeltacloudPasswordFile"))
-        password = _text(get("DeltacloudPassword"))
+        self.password_file = text_value(get("DeltacloudPasswordFile"))
+        password = text_value(get("DeltacloudPassword"))
         if password is None and not self.password_file:
             raise LaunchError("DeltacloudPasswordFile is not set in the job ad")
         self._password = password
-        self.instance_name = _text(get("DeltacloudInstanceName"))
+        self.instance_name = text_value(get("DeltacloudInstanceName"))
         self.params = {}
         for attr, param in self.PARAMS:
-            v = _text(get(attr))
+            v = text_value(get(attr))
             if v not in (None, ""):
                 self.params[param] = v
         if "image_id" not in self.params and not self.instance_name:
@@ -138,205 +121,150 @@ class LaunchSpec:
             cred = "pw:" + hashlib.sha256(self._password.encode()).hexdigest()
         else:
             cred = "file:" + self.password_file
-        return (self.url, self.username, cred)
+        return (GRID_TYPE, self.url, self.username, cred)
 
 
-def _text(v):
-    if v is None or isinstance(v, bool):
-        return None if v is None else ("true" if v else "false")
-    if isinstance(v, (int, float)):
-        return str(v)
-    if isinstance(v, str):
-        return v
-    return None     # undefined / error
+def make_job(gm, ad, get, now):
+    """The job object for a Deltacloud job ad (GridManager._adopt)."""
+    spec = LaunchSpec(get)
+    gid = get("GridJobId")
+    if isinstance(gid, str) and gid.split()[:1] != ["deltacloud"]:
+        raise LaunchError("GridJobId not of type deltacloud")
+    key = spec.resource_key()
+    res = gm.resources.get(key)
+    if res is None:
+        res = gm.resources[key] = DCloudResource(gm, spec, now)
+        gm.log.info("gridmanager: new resource %s (user %s)", spec.url, spec.username)
+    job = DCloudJob(gm, ad.id, ad, spec, res, now)
+    res.jobs[ad.id] = job
+    return job
+
+
+def parse_grid_job_id(value):
+    """GridJobId "deltacloud <name> [<id>]" -> (name, id)."""
+    if not isinstance(value, str):
+        return None, None
+    words = value.split()
+    if len(words) < 2 or words[0].lower() != "deltacloud":
+        return None, None
+    return words[1], (words[2] if len(words) > 2 else None)
+
+
+def _ids(text):
+    return frozenset(i for i in text.split(",") if i) if isinstance(text, str) else frozenset()
 
 
 # ============================================================================
-class DCloudJob:
-    """One grid job's state machine. Runs only in the GridManager's poll thread."""
+class DCloudJob(BaseJob):
+    """One Deltacloud job's state machine."""
 
     def __init__(self, gm, key, jobad, spec, resource, now):
-        self.gm = gm
-        self.key = key                  # (cluster, proc)
-        self.jobad = jobad              # latest spool JobAd (for the user log)
-        self.spec = spec
-        self.resource = resource
-        self.state = GM_INIT
-        self.status = jobad.status
-        self.name, self.inst_id = _parse_grid_job_id(jobad.literal("GridJobId"))
-        self.name_saved = self.name is not None
-        self.instance = None            # last cloudapi.Instance seen
+        super().__init__(gm, key, jobad, spec, resource, now)
+        self.instance = None            # last cloudapi.Instance seen (always ours: by id)
         self.remote_state = None
         self.gone = False               # the provider no longer has it
         self.missing = False            # absent from a list taken after we knew it
         self.known_since = None         # monotonic time the id became known
         self.acted_at = 0.0             # monotonic time of our last action's answer
-        self.check_since = None         # CHECK_VM wants a list started after this
-        self.pending = None             # name of the request in flight
-        self.waiting_commit = False
-        self.stale = False              # a guarded write lost a race: re-read first
-        self.retry_at = 0.0
-        self.failures = 0
-        self.first_failure = None
-        self.completed = self.status == COMPLETED
-        self.running_logged = self.status == RUNNING
+        self.check_since = None         # a state waits for a list started after this
         self.needs_start = jobad.literal("DeltacloudNeedsStart") is True
-        self.hold_reason = None
-        self.written = {}               # attribute texts we last wrote (to skip no-ops)
-        # HTCondor's BaseJob starts "resource down" when the ad says so, so that
-        # a restarted gridmanager still logs the Back Up event (025) later.
-        self.unavailable_logged = jobad.literal("GridResourceUnavailableTime") is not None
 
-    def __repr__(self):
-        return f"<DCloudJob {self.key[0]}.{self.key[1]} {self.state}>"
+    def read_ids(self, jobad):
+        self.name, self.inst_id = parse_grid_job_id(jobad.literal("GridJobId"))
+        self.name_saved = self.name is not None
+        self.foreign = _ids(jobad.literal("GridForeignInstanceIds"))
+
+    def has_remote_identity(self):
+        return self.name is not None
 
     @property
-    def label(self):
-        return f"{self.key[0]}.{self.key[1]}"
+    def user_named(self):
+        """Is the job's name the user's deltacloud_instance_name (not one we made)?"""
+        return self.spec is not None and self.name is not None \
+            and self.name == self.spec.instance_name
 
     # ---- inputs -----------------------------------------------------------
-    def refresh(self, jobad):
-        """A newer view of the job from the spool."""
-        self.jobad = jobad
-        if jobad.status != self.status:
-            self.gm.log.debug("job %s: JobStatus %s -> %s", self.label, self.status, jobad.status)
-        self.status = jobad.status
-        if self.stale:
-            # A write of ours was refused: start over from the durable facts.
-            self.stale = False
-            self.name, self.inst_id = _parse_grid_job_id(jobad.literal("GridJobId"))
-            self.name_saved = self.name is not None
-            self.completed = self.status == COMPLETED
-            self.running_logged = self.status == RUNNING
-            if self.spec is None:       # an ad that names no instance: hold or let go
-                self.state = GM_HOLD if self._active() else GM_DELETE
-            else:
-                self.state = GM_INIT
-
-    def on_result(self, op, ok, value, now):
-        """A cloud request finished (poll thread)."""
-        self.pending = None
-        handler = getattr(self, "_result_" + op)
-        handler(ok, value, now)
-
     def on_list(self, listing, now):
         """The resource's batched instance list arrived."""
-        if self.state == GM_CHECK_VM:
-            return      # handled by the state (it needs the list start time)
         if self.inst_id is None or self.known_since is None:
-            return
+            return      # the states that wait for a list read it themselves
         if listing.started < self.acted_at:
             return      # taken before our last action's answer: older news
-        inst = listing.find(self.name, self.inst_id)
+        inst = listing.by_id.get(self.inst_id)
+        if inst is not None and self.name and inst.name and inst.name != self.name:
+            inst = None         # the id was reused by another instance: not ours
         if inst is not None:
             self.missing = False
             self._apply_instance(inst)
         elif listing.started >= self.known_since and not self.gone:
             self.missing = True
 
-    def on_resource_down(self, down, now):
-        if down:
-            self.write({"GridResourceUnavailableTime": str(int(time.time()))})
-            self.gm.event(self, userlog.grid_resource_down(*self.key, self.spec.grid_resource))
-        else:
-            self.write({"GridResourceUnavailableTime": None})
-            self.gm.event(self, userlog.grid_resource_up(*self.key, self.spec.grid_resource))
-
-    # ---- running the machine -------------------------------------------------
-    def evaluate(self, now):
-        """Run handlers until the state settles. Returns when next to look (monotonic)."""
-        for _ in range(20):
-            if self.pending or self.waiting_commit or self.stale or self.state == GM_DONE:
-                return None
-            before = self.state
-            getattr(self, "_state_" + before)(now)
-            if self.state == before:
-                break
-            self.gm.log.debug("job %s: %s -> %s", self.label, before, self.state)
-        return self.retry_at if self.retry_at > now else None
-
-    def write(self, attrs, statuses=None, then=None, history=False):
-        """Queue a spool write (committed by the manager this poll).
-
-        statuses: the write applies only if the job's JobStatus is one of these
-        at commit time. then(ok) runs after the commit. The job waits for it."""
-        self.gm.queue_write(self, attrs, statuses, then, history)
-        if then is not None:
-            self.waiting_commit = True
-
-    def committed(self, then, ok):
-        self.waiting_commit = False
-        if then is not None:
-            then(ok)
-
-    def _refused(self, ok):
-        if not ok:
-            self.stale = True
-
-    def _request(self, op, fn, *args):
-        self.pending = op
-        self.resource.submit(self, op, fn, *args)
-
-    def _failed(self, now, err):
-        """A transient failure: back off."""
-        self.failures += 1
-        if self.first_failure is None:
-            self.first_failure = now
-        # Capped near the probe interval: a flaky cloud is retried about as
-        # often as it is polled, not ever more rarely.
-        self.retry_at = now + backoff(self.failures, self.resource.backoff_cap)
-        self.gm.log.info("job %s: %s; retrying in %.1fs", self.label, err,
-                         self.retry_at - now)
-
-    def _succeeded(self):
-        self.failures = 0
-        self.first_failure = None
-        self.retry_at = 0.0
-
-    def _waiting(self, now):
-        return now < self.retry_at or not self.resource.up
-
-    def _active(self):
-        return self.status in (IDLE, RUNNING)
-
     def _apply_instance(self, inst):
         """Record what the provider says about our instance; write what changed."""
         self.instance = inst
-        if inst.id and inst.id != self.inst_id and self.inst_id is None:
-            self.inst_id = inst.id
         self.remote_state = inst.state
-        attrs = {
+        self.publish({
             "GridJobStatus": quote(inst.state),
             "DeltacloudPublicNetworkAddresses": quote(",".join(inst.public_addresses)),
             "DeltacloudPrivateNetworkAddresses": quote(",".join(inst.private_addresses)),
             "DeltacloudAvailableActions": quote(",".join(inst.actions)),
-        }
-        changed = {k: v for k, v in attrs.items() if self.written.get(k) != v}
-        if changed:
-            if "GridJobStatus" in changed:
-                changed["LastRemoteStatusUpdate"] = str(int(time.time()))
-            self.written.update(changed)
-            self.write(changed)
+        })
 
     def _grid_job_id(self):
         return "deltacloud " + self.name + (" " + self.inst_id if self.inst_id else "")
 
+    def _fresh_listing(self, now):
+        """The resource's last list if it started after check_since, else None
+        (and the resource is asked for one soon)."""
+        listing = self.resource.listing
+        if listing is None or listing.started < self.check_since:
+            self.resource.list_soon(now)
+            return None
+        return listing
+
+    def _password(self):
+        """The secret, or None after going to GM_HOLD."""
+        try:
+            return self.spec.password()
+        except LaunchError as e:
+            self.hold(str(e), e.code, e.subcode)
+            return None
+
+    def _name_taken(self, name):
+        """Another job of this resource holds this user-given name."""
+        for j in self.resource.jobs.values():
+            if j is not self and j.state != GM_DONE and j.name == name:
+                return j
+        return None
+
     # ---- states ----------------------------------------------------------------
     def _state_INIT(self, now):
-        if self.name is None and self.spec.instance_name and self._active():
-            # A user-given name: look for an existing instance to adopt first.
+        self.check_since = now
+        if self.inst_id is not None:
+            # The id is known: only it names our instance (no lookup by name).
+            self.known_since = now
+            self.resource.take_slot(self)
+            self.state = GM_SUBMITTED
+        elif self.name is not None:
+            self.state = GM_CHECK_VM        # an uncertain create: look before creating
+        elif self.spec.instance_name and self._active():
+            other = self._name_taken(self.spec.instance_name)
+            if other is not None:
+                self.hold(f'DeltacloudInstanceName "{self.spec.instance_name}" is already '
+                          f"used by job {other.label}")
+                return
+            # HTCondor's: the job takes over an instance of the user's name.
             self.name = self.spec.instance_name
-        if self.name is None:
-            self.state = GM_CLEAR_REQUEST
-        else:
-            self.check_since = now
             self.state = GM_CHECK_VM
+        else:
+            self.state = GM_CLEAR_REQUEST
 
     def _state_CLEAR_REQUEST(self, now):
         self.inst_id = None
         self.instance = None
         self.remote_state = None
         self.gone = self.missing = False
+        self.check_since = now
         self.state = GM_SAVE_INSTANCE_NAME
 
     def _state_SAVE_INSTANCE_NAME(self, now):
@@ -346,18 +274,50 @@ class DCloudJob:
         if self.name_saved:
             self.state = GM_CREATE_VM
             return
-        try:
-            self.spec.password()
-        except LaunchError as e:
-            self.hold_reason = str(e)
-            self.state = GM_HOLD
+        if self._password() is None:
             return
         if not self.resource.info_ready:
+            self.resource.list_soon(now)
             return      # the provider's name limit comes with the first list
+        listing = self._fresh_listing(now)
+        if listing is None:
+            refused = self.resource.refused_at
+            if refused is None or refused < self.check_since:
+                return
+            # The list was refused (bad credentials): nothing can be known to
+            # carry the name; the create will be refused too, and hold the job
+            # with the provider's words, as HTCondor's does.
+            listing = Listing((), refused)
         if not self.resource.may_submit(self):
             return
+        attrs = {"Managed": '"External"'}
         if self.name is None:
-            self.name = self.spec.instance_name or str(uuid.uuid4())[:self.resource.max_name_length]
+            launches = self.jobad.literal("NumGridLaunches")
+            launches = launches if isinstance(launches, int) and not isinstance(launches, bool) \
+                else 0
+            name = (f"{NAME_PREFIX}{self.gm.spool_id}-{self.key[0]}-{self.key[1]}"
+                    f"-{launches + 1}")
+            if len(name) > self.resource.max_name_length:
+                self.resource.release_slot(self)
+                self.hold(f"Deltacloud server {self.spec.url} limits instance names to "
+                          f"{self.resource.max_name_length} characters; a unique name "
+                          f"needs {len(name)}")
+                return
+            self.name = name
+            attrs["NumGridLaunches"] = str(launches + 1)
+            # Instances that carry the name already are someone else's.
+            self.foreign = frozenset(i.id for i in listing.named(name))
+        else:
+            other = self._name_taken(self.name)
+            if other is not None:
+                self.resource.release_slot(self)
+                self.hold(f'DeltacloudInstanceName "{self.name}" is already used by job '
+                          f"{other.label}")
+                return
+            self.foreign = frozenset()
+        attrs["GridForeignInstanceIds"] = quote(",".join(sorted(self.foreign))) \
+            if self.foreign else None
+        attrs["GridJobId"] = quote(self._grid_job_id())
 
         def saved(ok):
             if ok:
@@ -368,16 +328,15 @@ class DCloudJob:
                 self.resource.release_slot(self)
                 self.stale = True
         # Write-ahead: durable before any create is sent.
-        self.write({"GridJobId": quote(self._grid_job_id()), "Managed": '"External"'},
-                   statuses=(IDLE, RUNNING), then=saved)
+        self.write(attrs, statuses=(IDLE, RUNNING), then=saved)
 
     def _state_CHECK_VM(self, now):
-        listing = self.resource.listing
-        if listing is None or listing.started < self.check_since:
-            self.resource.list_soon(now)
+        listing = self._fresh_listing(now)
+        if listing is None:
             return      # the next batched list (no extra request for one job)
-        inst = listing.find(self.name, None)
-        if inst is not None:
+        found = [i for i in listing.named(self.name) if i.id not in self.foreign]
+        if found:
+            inst = found[0]
             self.gm.log.info("job %s: adopting instance %s (%s) found by name",
                              self.label, inst.id, self.name)
             self.resource.take_slot(self)
@@ -396,11 +355,8 @@ class DCloudJob:
             return
         if self._waiting(now) or not self.resource.may_submit(self):
             return
-        try:
-            password = self.spec.password()
-        except LaunchError as e:
-            self.hold_reason = str(e)
-            self.state = GM_HOLD
+        password = self._password()
+        if password is None:
             return
         params = dict(self.spec.params, name=self.name)
         self._request("create", cloudapi.create, self.resource.client(password), params)
@@ -417,10 +373,9 @@ class DCloudJob:
             self.gm.event(self, userlog.grid_submit(*self.key, self.spec.grid_resource,
                                                     self._grid_job_id()))
             self._adopted(value, now)
-        elif isinstance(value, cloudapi.PermanentError):
-            self.hold_reason = f"Create_Instance_Failure: {value}"
+        elif isinstance(value, PermanentError):
             self.resource.release_slot(self)
-            self.state = GM_HOLD
+            self.hold(f"Create_Instance_Failure: {value}")
         else:
             # The create may have happened anyway: look for the name before retrying.
             self._failed(now, f"create failed ({value})")
@@ -457,7 +412,12 @@ class DCloudJob:
             self.state = GM_PROBE_JOB
         elif self.remote_state and self.remote_state.upper() == R_RUNNING:
             if not self.running_logged and self.status == IDLE:
-                self._write_running()
+                self.write_running()
+
+    def _ours(self):
+        """The last instance document seen, if it is of our recorded id."""
+        inst = self.instance
+        return inst if inst is not None and inst.id == self.inst_id else None
 
     def _state_START_VM(self, now):
         if not self._active():
@@ -465,21 +425,18 @@ class DCloudJob:
             return
         if self._waiting(now):
             return
-        if self.instance is None or "start" not in self.instance.actions:
+        inst = self._ours()
+        if inst is None or "start" not in inst.actions:
             self.state = GM_PROBE_JOB
             return
-        try:
-            password = self.spec.password()
-        except LaunchError as e:
-            self.hold_reason = str(e)
-            self.state = GM_HOLD
+        password = self._password()
+        if password is None:
             return
-        self._request("start", cloudapi.action, self.resource.client(password),
-                      self.instance, "start")
+        self._request("start", cloudapi.action, self.resource.client(password), inst, "start")
 
     def _result_start(self, ok, value, now):
         self.acted_at = now
-        if ok or isinstance(value, cloudapi.NotAllowedError):
+        if ok or isinstance(value, NotAllowedError):
             self._succeeded()
             self.needs_start = False
             self.write({"DeltacloudNeedsStart": "false"})
@@ -488,32 +445,14 @@ class DCloudJob:
             else:
                 self.instance = None
             self.state = GM_PROBE_JOB if self.instance is None else GM_SUBMITTED
-        elif isinstance(value, cloudapi.GoneError):
+        elif isinstance(value, GoneError):
             self._succeeded()
             self.gone = True
             self.state = GM_SUBMITTED
-        elif isinstance(value, cloudapi.PermanentError):
-            self.hold_reason = f"Action_Failure for instance {self.inst_id}: {value}"
-            self.state = GM_HOLD
+        elif isinstance(value, PermanentError):
+            self.hold(f"Action_Failure for instance {self.inst_id}: {value}")
         else:
             self._failed(now, f"start of instance {self.inst_id} failed ({value})")
-
-    def _write_running(self):
-        def done(ok):
-            if ok:
-                self.running_logged = True
-                self.gm.log.info("job %s: running on %s", self.label, self.inst_id)
-            else:
-                self.stale = True
-        t = str(int(time.time()))
-        starts = self.jobad.literal("NumJobStarts")
-        starts = starts + 1 if isinstance(starts, int) and not isinstance(starts, bool) else 1
-        self.write({"JobStatus": str(RUNNING), "EnteredCurrentStatus": t,
-                    "JobCurrentStartDate": t, "ShadowBday": t,
-                    "JobStartDate": self.jobad.text("JobStartDate") or t,
-                    "NumJobStarts": str(starts)},
-                   statuses=(IDLE,), then=done)
-        self.gm.event(self, userlog.execute(*self.key, self.spec.grid_resource), guarded=True)
 
     def _state_PROBE_JOB(self, now):
         if self.inst_id is None:
@@ -521,11 +460,8 @@ class DCloudJob:
             return
         if self._waiting(now):
             return
-        try:
-            password = self.spec.password()
-        except LaunchError as e:
-            self.hold_reason = str(e)
-            self.state = GM_HOLD
+        password = self._password()
+        if password is None:
             return
         self._request("probe", cloudapi.get, self.resource.client(password), self.inst_id)
 
@@ -542,46 +478,21 @@ class DCloudJob:
                     # In a transition: give it time before looking again.
                     self.retry_at = now + min(self.resource.probe_interval, 2.0)
             self.state = GM_SUBMITTED if self.state == GM_PROBE_JOB else self.state
-        elif isinstance(value, cloudapi.GoneError):
+        elif isinstance(value, GoneError):
             self._succeeded()
             self.gone = True
             self.state = GM_SUBMITTED if self.state == GM_PROBE_JOB else self.state
         else:
             self._failed(now, f"instance lookup failed ({value})")
-            if (isinstance(value, cloudapi.PermanentError)
+            if (isinstance(value, PermanentError)
                     or now - self.first_failure > self.spec.retry_timeout) and self._active():
-                self.hold_reason = f"Instance_Lookup_Failure {self.inst_id}: {value}"
-                self.state = GM_HOLD
+                self.hold(f"Instance_Lookup_Failure {self.inst_id}: {value}")
 
     def _state_DONE_SAVE(self, now):
         if self._active() and not self.completed:
-            def done(ok):
-                if ok:
-                    self.completed = True
-                    self.status = COMPLETED
-                    self.gm.log.info("job %s: completed (instance %s %s)", self.label,
-                                     self.inst_id, "gone" if self.gone else self.remote_state)
-                else:
-                    self.stale = True
-            t = str(int(time.time()))
-            attrs = {"JobStatus": str(COMPLETED), "EnteredCurrentStatus": t,
-                     "CompletionDate": t, "ExitCode": "0", "ExitBySignal": "false"}
-            attrs.update(self._wall_clock(self.status == RUNNING))
-            self.write(attrs, statuses=(IDLE, RUNNING), then=done)
-            self.gm.event(self, userlog.terminated(*self.key, return_value=0), guarded=True)
+            self.write_completed(GM_CANCEL)
             return
         self.state = GM_CANCEL
-
-    def _wall_clock(self, was_running):
-        """RemoteWallClockTime grown by the run that ends now (HTCondor's
-        UpdateRuntimeStats), and the run's start forgotten."""
-        start = self.jobad.literal("JobCurrentStartDate")
-        if not isinstance(start, int) or isinstance(start, bool) or not was_running:
-            return {}
-        total = self.jobad.literal("RemoteWallClockTime")
-        total = total if isinstance(total, (int, float)) and not isinstance(total, bool) else 0
-        return {"RemoteWallClockTime": str(float(total + max(0, int(time.time()) - start))),
-                "JobCurrentStartDate": None}
 
     def _state_CANCEL(self, now):
         """Kill the instance off: follow its action links, stop then destroy."""
@@ -590,7 +501,6 @@ class DCloudJob:
             return
         if self._waiting(now):
             return
-        actions = self.instance.actions if self.instance is not None else ()
         try:
             password = self.spec.password()
         except LaunchError as e:
@@ -598,13 +508,15 @@ class DCloudJob:
             self.retry_at = now + BACKOFF_MAX
             return
         client = self.resource.client(password)
+        inst = self._ours()
+        actions = inst.actions if inst is not None else ()
         if "destroy" in actions:
-            self._request("destroy", cloudapi.destroy, client, self.instance)
+            self._request("destroy", cloudapi.destroy, client, inst)
         elif "stop" in actions:
-            self._request("stop", cloudapi.action, client, self.instance, "stop")
+            self._request("stop", cloudapi.action, client, inst, "stop")
         else:
             # No kill action offered now (PENDING, STOPPING... or not known yet):
-            # look at it again; _result_probe paces this.
+            # look at it again, by its id; _result_probe paces this.
             self._request("probe", cloudapi.get, client, self.inst_id)
 
     def _result_stop(self, ok, value, now):
@@ -620,20 +532,20 @@ class DCloudJob:
             self.gm.log.info("job %s: %s of instance %s accepted", self.label, op, self.inst_id)
             if op == "destroy":
                 self.gone = True
-            elif value is not None:
+            elif value is not None and value.id == self.inst_id:
                 self._apply_instance(value)
             else:
                 self.instance = None    # unknown now: probe before the next step
-        elif isinstance(value, cloudapi.GoneError):
+        elif isinstance(value, GoneError):
             self._succeeded()
             self.gone = True
-        elif isinstance(value, cloudapi.NotAllowedError):
+        elif isinstance(value, NotAllowedError):
             # 405: not allowed in its current state; look at it again.
             self._succeeded()
             self.instance = None
         else:
             self._failed(now, f"{op} of instance {self.inst_id} failed ({value})")
-            if isinstance(value, cloudapi.PermanentError):
+            if isinstance(value, PermanentError):
                 self.retry_at = now + BACKOFF_MAX
 
     def _state_STOPPED(self, now):
@@ -641,72 +553,17 @@ class DCloudJob:
         self.inst_id = None
         self.name = None
         self.name_saved = False
+        self.foreign = frozenset()
         self.instance = None
         if self.status in (REMOVED, COMPLETED, HELD) or self.completed:
             self.state = GM_DELETE
         else:
-            self.write({"GridJobId": None, "GridJobStatus": None}, then=self._refused)
+            self.write({"GridJobId": None, "GridJobStatus": None,
+                        "GridForeignInstanceIds": None}, then=self._refused)
             self.state = GM_CLEAR_REQUEST
 
-    def _state_HOLD(self, now):
-        reason = self.hold_reason or "Unspecified gridmanager error"
-        if self.status != HELD:
-            self.gm.log.warning("job %s: holding: %s", self.label, reason)
-            t = str(int(time.time()))
-            holds = self.jobad.literal("NumSystemHolds")
-            holds = holds + 1 if isinstance(holds, int) and not isinstance(holds, bool) else 1
-            attrs = {"JobStatus": str(HELD), "HoldReason": quote(reason),
-                     "HoldReasonCode": "0", "HoldReasonSubCode": "0",
-                     "EnteredCurrentStatus": t, "NumSystemHolds": str(holds),
-                     "JobStatusOnRelease": str(IDLE),   # back to idle: re-looked-at
-                     "Managed": '"Schedd"'}
-
-            def done(ok):
-                if ok:
-                    self.resource.release_slot(self)
-                    self.state = GM_DONE
-                else:
-                    self.stale = True
-            self.write(attrs, statuses=(IDLE, RUNNING), then=done)
-            self.gm.event(self, userlog.held(*self.key, reason, 0, 0), guarded=True)
-            return
-        self.state = GM_DELETE
-
-    def _state_DELETE(self, now):
-        """Hand the job back: done ones leave the queue, held/idle go to the schedd."""
-        self.resource.release_slot(self)
-        if self.status == REMOVED:
-            reason = self.jobad.literal("RemoveReason")
-            attrs = {"Managed": '"ScheddDone"', "GridJobId": None, "GridJobStatus": '"FINISH"'}
-            attrs.update(self._wall_clock(self.jobad.literal("LastJobStatus") == RUNNING))
-            self.write(attrs, statuses=(REMOVED,), history=True, then=self._deleted)
-            self.gm.event(self, userlog.aborted(*self.key, reason if isinstance(reason, str)
-                                                else None), guarded=True)
-        elif self.status == COMPLETED or self.completed:
-            self.write({"Managed": '"ScheddDone"', "GridJobId": None, "GridJobStatus": '"FINISH"'},
-                       statuses=(COMPLETED,), history=True, then=self._deleted)
-        else:
-            attrs = {"Managed": '"Schedd"'}
-            if self.name is None:
-                attrs["GridJobId"] = None
-                attrs["GridJobStatus"] = None
-            self.write(attrs, then=self._deleted)
-
-    def _deleted(self, ok):
-        if ok:
-            self.state = GM_DONE
-        else:
-            self.stale = True
-
-
-def _parse_grid_job_id(value):
-    """GridJobId "deltacloud <name> [<id>]" -> (name, id)."""
-    if not isinstance(value, str):
-        return None, None
-    words = value.split()
-    if len(words) < 2 or words[0].lower() != "deltacloud":
-        return None, None
-    return words[1], (words[2] if len(words) > 2 else None)
+    def leaving_attrs(self):
+        return {"GridJobId": None, "GridForeignInstanceIds": None}
 
 
 # ============================================================================
@@ -716,229 +573,96 @@ class Listing:
     def __init__(self, instances, started):
         self.started = started
         self.info = None
-        self.by_name = {}
         self.by_id = {}
-        self.twins = {}                 # name -> every instance with it, when > 1
+        self.by_name = {}               # name -> [instances], in the list's order
         for inst in instances:
             self.by_id[inst.id] = inst
             if inst.name:
-                first = self.by_name.setdefault(inst.name, inst)
-                if first is not inst:
-                    self.twins.setdefault(inst.name, [first]).append(inst)
+                self.by_name.setdefault(inst.name, []).append(inst)
 
-    def find(self, name, inst_id):
-        if name:
-            for twin in self.twins.get(name, ()) if inst_id else ():
-                if twin.id == inst_id:
-                    return twin
-            inst = self.by_name.get(name)
-            if inst is not None and (inst_id is None or inst.id == inst_id):
-                return inst
-            if inst is not None:
-                return inst     # our name wins over an id (ids get reused)
-        if inst_id:
-            inst = self.by_id.get(inst_id)
-            if inst is not None and (not name or not inst.name or inst.name == name):
-                return inst
-        return None
+    def named(self, name):
+        return self.by_name.get(name, ()) if name else ()
 
 
-class DCloudResource:
-    """One Deltacloud endpoint (URL, username, credentials): batching and limits."""
+class DCloudResource(BaseResource):
+    """One Deltacloud endpoint (URL, username, credentials)."""
+    kind = GRID_TYPE
 
     def __init__(self, gm, spec, now):
-        self.gm = gm
+        super().__init__(gm, f"{spec.url} ({spec.username})", spec.grid_resource, now)
         self.url = spec.url
         self.username = spec.username
-        self.grid_resource = spec.grid_resource
-        self.jobs = {}                  # key -> DCloudJob
-        self.probe_interval = gm.probe_interval
-        self.backoff_cap = min(BACKOFF_MAX, max(2.0, self.probe_interval))
-        self.max_submitted = gm.max_submitted
-        self.max_name_length = 36       # a UUID, cut to the provider's limit if lower
+        self.max_name_length = DEFAULT_MAX_NAME_LENGTH
         self.autostart = True
         self.info_ready = False         # limits and autostart read from the provider
-        self.slots = set()              # jobs holding (or about to hold) an instance
-        self.pool = ThreadPoolExecutor(max_workers=gm.max_requests,
-                                       thread_name_prefix="dcloud-req")
-        self.status_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dcloud-status")
         self._clients = {}
-        self.futures = set()
         self.sweeping = set()           # ids of duplicate instances being destroyed
-        self.listing = None
-        self.list_in_flight = False
-        self.next_list_at = now         # the first list goes out at once
-        self.list_due = now
-        self.list_failures = 0
-        self.lists_sent = 0
-        self.up = True
         self._password = None           # the secret the status thread uses
-
-    def __repr__(self):
-        return f"<DCloudResource {self.url} {self.username}>"
 
     # ---- credentials and clients --------------------------------------------
     def client(self, password):
         c = self._clients.get(password)
         if c is None:
             c = cloudapi.make_client(self.url, self.username, password,
-                                      pool_size=self.gm.max_requests + 1)
+                                     pool_size=self.gm.max_requests + 1)
             self._clients[password] = c
             self._password = password
         return c
 
-    # ---- limits --------------------------------------------------------------
-    def may_submit(self, job):
-        if not self.up:
-            return False
-        if job in self.slots:
-            return True
-        if len(self.slots) >= self.max_submitted:
-            return False
-        self.slots.add(job)
-        return True
-
-    def take_slot(self, job):
-        self.slots.add(job)
-
-    def release_slot(self, job):
-        self.slots.discard(job)
-
-    # ---- requests ------------------------------------------------------------
-    def submit(self, job, op, fn, *args):
-        if self.gm._closing:
-            return      # shutting down: the job keeps its facts; the next start resumes
-        self.gm.requests_in_flight += 1
-        self._track(self.pool.submit(self._call, job, op, fn, args))
-
-    def _track(self, future):
-        self.futures.add(future)
-        future.add_done_callback(self.futures.discard)
-
-    def busy(self):
-        """Is a request running (not merely queued and cancelled)?"""
-        return any(not f.done() for f in list(self.futures))
-
-    def _call(self, job, op, fn, args):
-        try:
-            value = fn(*args)
-            ok = True
-        except Exception as e:      # every failure is a result for the state machine
-            value = e if isinstance(e, cloudapi.CloudError) else cloudapi.TransientError(repr(e))
-            ok = False
-        self.gm.deliver(job.on_result, op, ok, value)
-
-    # ---- batched status ------------------------------------------------------
-    def tick(self, now):
-        """Start the batched list when it is due. Returns when to look again."""
-        if self.list_in_flight:
-            return None
-        live = [j for j in self.jobs.values() if j.state != GM_DONE]
-        if not live:
-            return None
-        if now < self.next_list_at:
-            return self.next_list_at
+    def status_client(self):
         password = self._password
         if password is None:
-            for j in live:
+            for j in self.jobs.values():
+                if j.state == GM_DONE:
+                    continue
                 try:
                     password = j.spec.password()
                     break
                 except LaunchError:
                     continue
-        if password is None:
-            return None
-        # Fixed rate: the next list is due one interval after this one was due,
-        # so a slow poll loop does not stretch the cycle.
-        self.list_due = self.next_list_at
-        self.list_in_flight = True
-        self.lists_sent += 1
-        client = self.client(password)
-        self._track(self.status_pool.submit(self._list, client, now))
-        return None
+        return None if password is None else self.client(password)
 
-    def list_soon(self, now):
-        """A job waits for a list (CHECK_VM): do not make it sit out the long
-        pause after bad credentials; the list that answers it holds it."""
-        if self.next_list_at > now + self.probe_interval:
-            self.next_list_at = now
+    # ---- batched status ------------------------------------------------------
+    def fetch_status(self, client, started):
+        info = None if self.info_ready else cloudapi.provider_info(client)
+        value = Listing(cloudapi.list_instances(client), started)
+        value.info = info
+        return value
 
-    def _list(self, client, started):
-        try:
-            if not self.info_ready:
-                info = cloudapi.provider_info(client)
-            value = Listing(cloudapi.list_instances(client), started)
-            if not self.info_ready:
-                value.info = info
-            ok = True
-        except Exception as e:
-            value = e if isinstance(e, cloudapi.CloudError) else cloudapi.TransientError(repr(e))
-            ok = False
-        self.gm.deliver(self._listed, ok, value, started)
-
-    def _listed(self, ok, value, started, now):
-        self.list_in_flight = False
-        if ok:
-            self.listing = value
-            self.list_failures = 0
-            if not self.info_ready and getattr(value, "info", None) is not None:
-                limit, self.autostart = value.info
-                if limit and limit < self.max_name_length:
-                    self.max_name_length = limit
-                self.info_ready = True
-            self.next_list_at = max(self.list_due + self.probe_interval, started)
-            if not self.up:
-                self.gm.log.info("resource %s (%s) is up again", self.url, self.username)
-                self.up = True
-            # Also the jobs marked down by an earlier run of the gridmanager.
-            for j in self.jobs.values():
-                if j.unavailable_logged:
-                    j.unavailable_logged = False
-                    j.on_resource_down(False, now)
-            for j in list(self.jobs.values()):
-                j.on_list(value, now)
-            self._sweep_twins(value)
-            return
-        self.list_failures += 1
-        self.next_list_at = now + min(self.probe_interval,
-                                      backoff(self.list_failures, self.backoff_cap))
-        self.gm.log.info("resource %s: status list failed (%s)", self.url, value)
-        if isinstance(value, cloudapi.PermanentError):
-            # Bad credentials: the jobs' own requests will find out and hold.
-            # A job in CHECK_VM sends none of its own (it waits for this list),
-            # so it is held here, as HTCondor holds a failed GM_CHECK_VM lookup.
+    def on_status(self, listing, now):
+        if not self.info_ready and listing.info is not None:
+            limit, self.autostart = listing.info
+            if limit:
+                self.max_name_length = limit
             self.info_ready = True
-            self.next_list_at = now + max(self.probe_interval, BACKOFF_MAX)
-            for j in self.jobs.values():
-                if (j.state == GM_CHECK_VM and not j.pending
-                        and j.check_since is not None and started >= j.check_since):
-                    j.hold_reason = str(value)
-                    j.state = GM_HOLD
-            return
-        if self.up and self.list_failures >= DOWN_AFTER_FAILED_LISTS:
-            self.gm.log.warning("resource %s (%s) is down", self.url, self.username)
-            self.up = False
-            for j in self.jobs.values():
-                if j.state != GM_DONE and not j.unavailable_logged:
-                    j.unavailable_logged = True
-                    j.on_resource_down(True, now)
+        super().on_status(listing, now)
+        self._sweep_duplicates(listing)
 
-    def _sweep_twins(self, listing):
-        """Two instances with one job's unique name: a create whose answer was
-        lost went through after all. Keep the job's own, destroy the other."""
-        if not listing.twins:
+    def on_status_refused(self, err, started, now):
+        # A job in CHECK_VM sends no request of its own (it waits for this
+        # list), so it is held here, as HTCondor holds a failed GM_CHECK_VM lookup.
+        self.info_ready = True
+        for j in self.jobs.values():
+            if (j.state == GM_CHECK_VM and not j.pending
+                    and j.check_since is not None and started >= j.check_since):
+                j.hold(str(err))
+
+    def _sweep_duplicates(self, listing):
+        """A create whose answer was lost went through after all, and the retry
+        made another: the job keeps the one it adopted, the other copies of
+        its GENERATED name that were not there before it are destroyed."""
+        if self._password is None:
             return
-        by_name = {j.name: j for j in self.jobs.values() if j.name and j.inst_id}
-        for name, insts in listing.twins.items():
-            job = by_name.get(name)
-            if job is None or self._password is None:
+        for job in self.jobs.values():
+            if job.inst_id is None or job.user_named or job.state == GM_DONE:
                 continue
-            for inst in insts:
-                if inst.id != job.inst_id and inst.id not in self.sweeping:
-                    self.gm.log.warning("job %s: destroying duplicate instance %s (%s)",
-                                        job.label, inst.id, name)
-                    self.sweeping.add(inst.id)
-                    self._track(self.pool.submit(self._kill, self.client(self._password), inst))
+            for inst in listing.named(job.name):
+                if inst.id == job.inst_id or inst.id in job.foreign or inst.id in self.sweeping:
+                    continue
+                self.gm.log.warning("job %s: destroying duplicate instance %s (%s)",
+                                    job.label, inst.id, job.name)
+                self.sweeping.add(inst.id)
+                self.track(self.pool.submit(self._kill, self.client(self._password), inst))
 
     def _kill(self, client, inst):
         try:
@@ -947,9 +671,3 @@ class DCloudResource:
             self.gm.log.info("duplicate instance %s: %s (will retry)", inst.id, e)
         finally:
             self.sweeping.discard(inst.id)
-
-    def shutdown(self):
-        """Stop taking requests; queued ones are dropped, running ones finish
-        on their own (their results may still be delivered)."""
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        self.status_pool.shutdown(wait=False, cancel_futures=True)

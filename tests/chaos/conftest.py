@@ -423,17 +423,19 @@ def log_grid_names(path):
 # ------------------------------------------------------------------ the invariants
 
 def check_invariants(h, sim, submitted, removed, completed, names_by_job=None,
-                     relaunch_ok=False):
+                     relaunch_ok=False, foreign=()):
     """Check the issue's invariants against the simulator's own instance list.
 
     submitted: every job id submitted; removed / completed: those we condor_rm'd
     / completed by stopping their instance. names_by_job: {name: {job ids}}
-    observed during the run. Returns figures; asserts at the end so that the
-    figures are complete when something fails."""
+    observed during the run. foreign: ids of instances made outside
+    pycondorlite (left out: they are nobody's). Returns figures; asserts at
+    the end so that the figures are complete when something fails."""
     q, hist = h.queue_state()
     counts = sim.counts()
-    live = [i for i in sim.instances() if i.get("serial") is not None]
-    created = sim.cloud.history_list()
+    foreign = set(foreign)
+    live = [i for i in sim.instances() if i.get("serial") is not None and i["id"] not in foreign]
+    created = [r for r in sim.cloud.history_list() if r["id"] not in foreign]
     problems = []
 
     seen = {}
@@ -469,13 +471,18 @@ def check_invariants(h, sim, submitted, removed, completed, names_by_job=None,
             per_job.setdefault(j, []).append(rec["id"])
     # relaunch_ok: hold + release legitimately gives a job a new instance.
     doubled = {} if relaunch_ok else {j: ids for j, ids in per_job.items() if len(ids) > 1}
-    duplicates = len(counts["duplicate_names"]) + sum(len(v) - 1 for v in doubled.values())
-    if counts["duplicate_names"]:
-        problems.append(f"instance names created twice: {counts['duplicate_names'][:10]}")
+    named = {}
+    for rec in created:
+        named[rec["name"]] = named.get(rec["name"], 0) + 1
+    twice_named = sorted(n for n, c in named.items() if c > 1)
+    duplicates = len(twice_named) + sum(len(v) - 1 for v in doubled.values())
+    if twice_named:
+        problems.append(f"instance names created twice: {twice_named[:10]}")
     if doubled:
         problems.append(f"jobs with two instances: {dict(list(doubled.items())[:10])}")
-    if counts["created_count"] > len(submitted) and not relaunch_ok:
-        problems.append(f"{counts['created_count']} instances created for {len(submitted)} jobs")
+    ours = counts["created_count"] - len(foreign)
+    if ours > len(submitted) and not relaunch_ok:
+        problems.append(f"{ours} instances created for {len(submitted)} jobs")
 
     live_names = {i["name"]: i for i in live}
     leaks = []
@@ -494,7 +501,7 @@ def check_invariants(h, sim, submitted, removed, completed, names_by_job=None,
     if wrong_end:
         problems.append(f"jobs that ended in the wrong state: {wrong_end[:10]}")
 
-    fig = {"jobs": len(submitted), "instances_created": counts["created_count"],
+    fig = {"jobs": len(submitted), "instances_created": ours,
            "duplicates": duplicates, "leaks": len(leaks), "lost_jobs": len(lost),
            "in_two_places": len(twice), "removed_not_destroyed": len(not_destroyed),
            "unattributed_instances": len(unattributed), "live_at_end": len(live)}

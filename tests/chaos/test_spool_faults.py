@@ -239,3 +239,65 @@ def test_missing_spool_directory(harness, tmp_path, chaos):
     if h.schedd.poll() is not None:
         assert "Traceback" not in h.stderr_text(), h.stderr_text()[-2000:]
     h.stop_schedd()
+
+
+def test_failed_commit_rolls_back_and_the_connection_lives_on(small_disk, tmp_path, chaos):
+    """A COMMIT that fails for want of room is rolled back and raised, and the
+    same connection works again once there is room (a long-lived schedd)."""
+    if small_disk is None:
+        pytest.skip("needs root and tmpfs: see test_full_disk_injected for the fallback")
+    from pycondorlite.spool import Spool
+    sp = Spool.open(str(small_disk / "spool"))
+    try:
+        cid = sp.reserve_cluster_id()
+        sp.submit(cid, {"JobUniverse": "5", "Cmd": '"/bin/true"'}, [{"ProcId": "0"}])
+        filler = fill(str(small_disk))
+        failures = 0
+        for i in range(20):     # small writes: the room runs out at a COMMIT
+            try:
+                sp.update({(cid, 0): {f"Pad{i}": '"' + "x" * 3000 + '"'}})
+            except Exception as e:
+                assert "full" in str(e).lower() or "space" in str(e).lower(), e
+                failures += 1
+                assert not sp.conn.in_transaction, "a failed COMMIT left the transaction open"
+        assert failures, "the disk never filled"
+        os.unlink(filler)
+        sp.update({(cid, 0): {"AfterTheFull": "true"}})
+        assert sp.job(cid, 0).literal("AfterTheFull") is True
+    finally:
+        sp.close()
+
+
+def test_schedd_negotiates_again_once_the_disk_has_room(small_disk, tmp_path, chaos,
+                                                        monkeypatch):
+    """The daemon's own connection: matches that could not be committed on a
+    full disk are made, by the same schedd, once the space is back."""
+    if small_disk is None:
+        pytest.skip("needs root and tmpfs: see test_full_disk_injected for the fallback")
+    C = chaos
+    spool_dir = small_disk / "spool"
+    monkeypatch.setenv("CONDOR_CONFIG", "/dev/null")
+    monkeypatch.setenv("_CONDOR_SPOOL", str(spool_dir))
+    monkeypatch.setenv("_CONDOR_LOG", str(tmp_path / "log"))
+    monkeypatch.setenv("_CONDOR_SCHEDD_RUN_GRIDMANAGER", "false")
+    h = C.Harness(tmp_path, extra_env={"_CONDOR_SPOOL": str(spool_dir)})
+    try:
+        h.spool_dir = str(spool_dir)
+        _populate(C, h, tmp_path)
+        from pycondorlite.schedd import Schedd
+        schedd = Schedd(str(spool_dir))
+        try:
+            filler = fill(str(small_disk))
+            with pytest.raises(Exception, match="(?i)full|space"):
+                schedd.negotiate()      # its commit fails: rolled back and raised
+            with h.spool() as sp:
+                assert [j.literal("Matched") for j in sp.jobs()] == [False] * 3
+            assert not schedd.spool.conn.in_transaction
+            os.unlink(filler)
+            assert schedd.negotiate() == 3
+            with h.spool() as sp:
+                assert [j.literal("Matched") for j in sp.jobs()] == [True] * 3
+        finally:
+            schedd.shutdown()
+    finally:
+        h.close()

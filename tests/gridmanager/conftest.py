@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from pycondorlite import jobactions, users
 from pycondorlite.deltacloud.simulator import Simulator
 from pycondorlite.spool import Spool
 
@@ -146,21 +147,26 @@ def live(sim, name=None):
     return out
 
 
-def remove(spool, cids, reason="via condor_rm (by user tester)"):
-    """What condor_rm does to a job that has an instance: JobStatus 3 + RemoveReason."""
+def remove(spool, cids):
+    """condor_rm of whole clusters, through the real job actions."""
     ids = spool.job_ids("cluster_id IN (%s)" % ",".join("?" * len(cids)), tuple(cids))
-    spool.update({tuple(i): {"JobStatus": "3", "RemoveReason": q(reason),
-                             "LastJobStatus": str(spool.job(*i).status),
-                             "EnteredCurrentStatus": str(int(time.time()))} for i in ids})
+    out = jobactions.act(spool, jobactions.REMOVE, ids=ids)
+    assert all(r == jobactions.SUCCESS for r in out.results.values()), out.results
 
 
-def hold(spool, cid, pid=0, reason="via condor_hold (by user tester)"):
-    spool.update({(cid, pid): {"JobStatus": "5", "HoldReason": q(reason), "HoldReasonCode": "1",
-                               "JobStatusOnRelease": str(status(spool, cid, pid))}})
+def hold(spool, cid, pid=0):
+    out = jobactions.act(spool, jobactions.HOLD, ids=[(cid, pid)])
+    assert out.results[(cid, pid)] == jobactions.SUCCESS
 
 
 def release(spool, cid, pid=0):
-    spool.update({(cid, pid): {"JobStatus": "1", "HoldReason": None, "HoldReasonCode": None}})
+    out = jobactions.act(spool, jobactions.RELEASE, ids=[(cid, pid)])
+    assert out.results[(cid, pid)] == jobactions.SUCCESS
+
+
+def generated_name(spool, cid, pid=0, launch=1):
+    """The instance name the gridmanager makes for a job's n-th launch."""
+    return f"pcl-{spool.spool_id}-{cid}-{pid}-{launch}"
 
 
 def events(text):
@@ -183,6 +189,8 @@ class Helpers:
     remove = staticmethod(remove)
     hold = staticmethod(hold)
     release = staticmethod(release)
+    generated_name = staticmethod(generated_name)
+    ME = users.current_user()
     q = staticmethod(q)
     events = staticmethod(events)
 

@@ -14,7 +14,8 @@ def test_launch_run_remove(h, sim, spool, gm, env, schedlog):
     gid = h.attr(spool, cid, "GridJobId").split()
     assert gid[0] == "deltacloud" and len(gid) == 3
     name, inst_id = gid[1], gid[2]
-    assert len(name) == 36          # a UUID, as HTCondor names instances
+    # Unique and never cut short (HTCondor cut a UUID to the provider's limit).
+    assert name == h.generated_name(spool, cid)
     assert h.attr(spool, cid, "DeltacloudProviderId") == inst_id
     assert h.attr(spool, cid, "GridJobStatus") == "RUNNING"
     assert h.attr(spool, cid, "Managed") == "External"
@@ -50,7 +51,7 @@ def test_launch_run_remove(h, sim, spool, gm, env, schedlog):
     codes = h.events(text)
     assert codes == ["027", "001", "009"]
     assert f"GridJobId: deltacloud {name} {inst_id}" in text
-    assert "via condor_rm (by user tester)" in text
+    assert f"via condor_rm (by user {h.ME})" in text
     for path in (log, schedlog.path):
         assert h.PASSWORD not in path.read_text()
 
@@ -109,7 +110,8 @@ def test_hold_destroys_release_launches_new(h, sim, spool, gm, env):
     h.release(spool, cid)
     h.drive(gm, lambda: h.status(spool, cid) == 2, what="Running again")
     second = h.attr(spool, cid, "GridJobId").split()[1]
-    assert second != first
+    assert (first, second) == (h.generated_name(spool, cid, launch=1),
+                               h.generated_name(spool, cid, launch=2))
     assert len(h.live(sim)) == 1
     h.remove(spool, [cid])
     h.drive(gm, lambda: h.in_history(spool, cid), what="history")

@@ -48,6 +48,6 @@ def test_events_read_by_htcondor(h, sim, spool, gm, env):
     grid_submit = dict(by_job[removed])[27]
     assert grid_submit["GridJobId"].startswith("deltacloud ")
     assert grid_submit["GridResource"] == "deltacloud " + sim.url
-    assert dict(by_job[removed])[9]["Reason"] == "via condor_rm (by user tester)"
+    assert dict(by_job[removed])[9]["Reason"] == f"via condor_rm (by user {h.ME})"
     assert "Create_Instance_Failure" in dict(by_job[bad])[12]["HoldReason"]
     assert dict(by_job[stopped])[5]["ReturnValue"] == "0"

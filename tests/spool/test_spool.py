@@ -196,5 +196,42 @@ def test_migration_from_v1_keeps_history(tmp_path):
     conn.commit()
     conn.close()
     sp = Spool.open(str(d))
-    assert sp.conn.execute("SELECT version FROM schema_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert sp.conn.execute("SELECT version FROM schema_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert list(sp.history()) == [(7, 0, {"ClusterId": "7", "Owner": '"alice"'})]
+    # v3 gave the old spool an id of its own
+    assert len(sp.spool_id) == 10 and int(sp.spool_id, 16) >= 0
+
+
+def test_spool_id_is_random_per_spool_and_kept(tmp_path):
+    a = Spool.open(str(tmp_path / "a"))
+    b = Spool.open(str(tmp_path / "b"))
+    try:
+        assert a.spool_id != b.spool_id
+        first = a.spool_id
+    finally:
+        a.close()
+        b.close()
+    with Spool.open(str(tmp_path / "a")) as again:
+        assert again.spool_id == first
+
+
+def test_status_change_keeps_its_bookkeeping(tmp_path):
+    """Every JobStatus change goes through Spool.update, which sets
+    LastJobStatus and EnteredCurrentStatus; `expect` guards it."""
+    with Spool.open(str(tmp_path / "s")) as sp:
+        cid = sp.reserve_cluster_id()
+        sp.submit(cid, {"JobUniverse": "5", "Cmd": '"/bin/true"'}, [{"ProcId": "0"}])
+        assert sp.update({(cid, 0): {"JobStatus": "2"}}, now=1000) == {(cid, 0)}
+        j = sp.job(cid, 0)
+        assert (j.status, j.literal("LastJobStatus"), j.literal("EnteredCurrentStatus")) == \
+            (2, 1, 1000)
+        # Not in the expected state: left alone.
+        assert sp.update({(cid, 0): {"JobStatus": "5"}}, expect={(cid, 0): (1,)}) == set()
+        assert sp.job(cid, 0).status == 2
+        # No status change: no bookkeeping.
+        sp.update({(cid, 0): {"Foo": "1"}}, now=2000)
+        assert sp.job(cid, 0).literal("EnteredCurrentStatus") == 1000
+        sp.update({(cid, 0): {"JobStatus": "5"}}, expect={(cid, 0): (2,)}, now=3000)
+        j = sp.job(cid, 0)
+        assert (j.status, j.literal("LastJobStatus"), j.literal("EnteredCurrentStatus")) == \
+            (5, 2, 3000)

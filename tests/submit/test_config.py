@@ -89,10 +89,16 @@ def test_environment_overrides_everything(cfg, monkeypatch):
 
 
 def test_param_bool_and_int_fallbacks(cfg):
-    cfg("B1 = True\nB2 = no\nB3 = maybe\nI1 = 12\nI2 = twelve\n")
+    # HTCondor's string_is_boolean_param: true/false/1/0, else a ClassAd
+    # expression; "no" and "maybe" are neither, so the default holds.
+    cfg("B1 = True\nB2 = no\nB3 = maybe\nB4 = FALSE \nB5 = 2 > 1\nB6 = 0\nI1 = 12\nI2 = twelve\n")
     assert config.param_bool("B1", False) is True
-    assert config.param_bool("B2", True) is False
+    assert config.param_bool("B2", True) is True
+    assert config.param_bool("B2", False) is False
     assert config.param_bool("B3", True) is True
+    assert config.param_bool("B4", True) is False
+    assert config.param_bool("B5", False) is True
+    assert config.param_bool("B6", True) is False
     assert config.param_int("I1", 0) == 12
     assert config.param_int("I2", 7) == 7
 
