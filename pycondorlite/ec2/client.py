@@ -72,6 +72,7 @@ class Instance:
     security_groups: list = dataclasses.field(default_factory=list)   # group names
     root_device_type: str = None
     subnet_id: str = None
+    owner_id: str = None            # the reservation's owner (the account)
 
     @property
     def name(self):
@@ -128,7 +129,7 @@ def _tags(items):
     return {t.get("Key"): t.get("Value") for t in items or () if t.get("Key") is not None}
 
 
-def _instance(d):
+def _instance(d, owner_id=None):
     state = d.get("State") or {}
     reason = d.get("StateReason") or {}
     return Instance(
@@ -143,7 +144,8 @@ def _instance(d):
         tags=_tags(d.get("Tags")), client_token=d.get("ClientToken") or None,
         spot_request_id=d.get("SpotInstanceRequestId"),
         security_groups=[g.get("GroupName") for g in d.get("SecurityGroups") or ()],
-        root_device_type=d.get("RootDeviceType"), subnet_id=d.get("SubnetId"))
+        root_device_type=d.get("RootDeviceType"), subnet_id=d.get("SubnetId"),
+        owner_id=owner_id)
 
 
 def _spot(d):
@@ -457,7 +459,7 @@ class Client:
         if not instances:
             raise EC2Error(errors.INVALID_RESPONSE, "RunInstances answered without an instance",
                            kind=errors.TRANSIENT, action="RunInstances")
-        return _instance(instances[0])
+        return _instance(instances[0], reply.get("OwnerId"))
 
     def describe_instances(self, filters=None, instance_ids=None):
         args = {}
@@ -466,7 +468,8 @@ class Client:
         if instance_ids:
             args["InstanceIds"] = list(instance_ids)
         reservations = self._pages("DescribeInstances", "describe_instances", "Reservations", **args)
-        return [_instance(i) for r in reservations for i in r.get("Instances") or ()]
+        return [_instance(i, r.get("OwnerId")) for r in reservations
+                for i in r.get("Instances") or ()]
 
     def _state_change(self, action, method, key, ids):
         reply = self._request(action, method, InstanceIds=list(ids))
