@@ -757,7 +757,10 @@ class Simulator:
         params = req.param_dict()
         owner = params.get("owner_id", req.user)
         filters = {k: params[k] for k in ("id", "state", "realm_id") if k in params}
-        items = self.cloud.list_instances(owner, filters)
+        return self._instance_list_doc(req, self.cloud.list_instances(owner, filters))
+
+    def _instance_list_doc(self, req, items):
+        base = req.base
         return self._doc(req, 200,
                          doc.xml_collection("instances", [doc.instance_xml(base, i, False) for i in items]),
                          doc.dumps({"instances": [doc.instance_hash(base, i) for i in items]}),
@@ -825,11 +828,7 @@ class Simulator:
             return self._instance_doc(req, 200, inst)
         params = req.param_dict()
         filters = {k: params[k] for k in ("id", "state", "realm_id") if k in params}
-        items = self.ec2.instances(creds, filters)
-        return self._doc(req, 200,
-                         doc.xml_collection("instances", [doc.instance_xml(base, i, False) for i in items]),
-                         doc.dumps({"instances": [doc.instance_hash(base, i) for i in items]}),
-                         "Instances")
+        return self._instance_list_doc(req, self.ec2.instances(creds, filters))
 
     def _ec2_instance_action(self, req, action):
         if action == "run":
