@@ -1,7 +1,9 @@
-"""deltacloudd: run the bundled Deltacloud API server (the `mock` driver).
+"""deltacloudd: run the bundled Deltacloud API server (the `mock` or `ec2` driver).
 
-Started like the real one (`deltacloudd -i mock -r 127.0.0.1 -p 3002`); the
-extra long options configure the simulator's test features.
+Started like the real one (`deltacloudd -i mock -r 127.0.0.1 -p 3002`, or
+`deltacloudd -i ec2 -P us-west-2` in front of EC2: the clients' Basic-auth
+user and password are the access key id and secret key); the extra long
+options configure the simulator's test features.
 """
 
 import argparse
@@ -11,10 +13,13 @@ import sys
 import threading
 
 from pycondorlite.deltacloud import fixtures
+from pycondorlite.deltacloud.ec2driver import service_url_for
 from pycondorlite.deltacloud.simulator import Simulator
+from pycondorlite.ec2 import EC2Error
 from pycondorlite.version import __version__
 
-DRIVERS = ("mock",)
+DRIVERS = ("ec2", "mock")
+MOCK_ONLY = ("pending_delay", "stopping_delay", "state_file", "no_fixtures", "unique_ids")
 
 
 def _rate(text):
@@ -44,12 +49,14 @@ def _codes(text):
 def build_parser():
     p = argparse.ArgumentParser(
         prog="deltacloudd", usage="deltacloudd -i <driver> [options]",
-        description="Deltacloud API server with the mock driver (pycondorlite's simulator).")
-    p.add_argument("-i", "--driver", help="Driver to use (only 'mock')")
+        description="Deltacloud API server with the mock or ec2 driver (pycondorlite's).")
+    p.add_argument("-i", "--driver", help="Driver to use: mock, or ec2")
     p.add_argument("-r", "--hostname", default="127.0.0.1",
                    help="Bind to HOST address (default: 127.0.0.1)")
     p.add_argument("-p", "--port", type=int, default=3001, help="Use PORT (default: 3001; 0 picks one)")
-    p.add_argument("-P", "--provider", help="Use PROVIDER (echoed as X-Deltacloud-Provider)")
+    p.add_argument("-P", "--provider",
+                   help="Use PROVIDER: for ec2 a region (us-west-2) or an EC2 service URL; "
+                        "for mock only echoed as X-Deltacloud-Provider")
     p.add_argument("-e", "--env", default="development", help="Environment (accepted, ignored)")
     p.add_argument("-t", "--timeout", type=_seconds, default=60.0,
                    help="Timeout for a single request, in seconds (default: 60)")
@@ -103,18 +110,28 @@ def main(argv=None):
         print("You need to specify a driver to use (-i <driver>)")
         print("To list all available drivers try: deltacloudd --drivers")
         return 1
-    if args.driver.lower() not in DRIVERS:
-        print(f"deltacloudd: driver '{args.driver}' is not available; this server supports only "
-              "the 'mock' driver", file=sys.stderr)
+    driver = args.driver.lower()
+    if driver not in DRIVERS:
+        print(f"deltacloudd: driver '{args.driver}' is not available; this server supports the "
+              "'mock' and 'ec2' drivers", file=sys.stderr)
         return 1
+    if driver == "ec2":
+        given = [name for name in MOCK_ONLY if getattr(args, name)]
+        if given:
+            print(f"deltacloudd: --{given[0].replace('_', '-')} applies to the mock driver only",
+                  file=sys.stderr)
+            return 1
     try:
-        sim = Simulator(args.hostname, args.port, pending_delay=args.pending_delay,
+        sim = Simulator(args.hostname, args.port, driver=driver, pending_delay=args.pending_delay,
                         stopping_delay=args.stopping_delay, state_file=args.state_file,
                         faults={"fail_rate": args.fail_rate, "fail_codes": args.fail_codes,
                                 "latency": args.latency, "drop_rate": args.drop_rate},
                         provider=args.provider, fixtures=not args.no_fixtures,
                         unique_ids=args.unique_ids, seed=args.seed, verbose=args.verbose,
                         request_timeout=args.timeout)
+    except EC2Error as exc:
+        print(f"deltacloudd: provider {args.provider}: {exc.message}", file=sys.stderr)
+        return 1
     except (OSError, ValueError) as exc:
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         print(f"deltacloudd: state file {args.state_file}: {detail}", file=sys.stderr)
@@ -124,7 +141,7 @@ def main(argv=None):
     except OSError as exc:
         print(f"deltacloudd: cannot listen on {args.hostname}:{args.port}: {exc.strerror or exc}",
               file=sys.stderr)
-        sim.cloud.close()
+        sim.stop()
         return 1
     if args.pid:
         with open(args.pid, "w") as f:
@@ -133,8 +150,10 @@ def main(argv=None):
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     sim.start()
-    msg = "Starting Deltacloud API :: mock :: "
-    if args.provider:
+    msg = f"Starting Deltacloud API :: {driver} :: "
+    if driver == "ec2":
+        msg += f"{service_url_for(args.provider)} :: "
+    elif args.provider:
         msg += f"{args.provider} :: "
     print(msg + sim.url + "\n", flush=True)
     try:

@@ -32,28 +32,30 @@ def dumps(obj):
 
 # ---- entry point ------------------------------------------------------------
 
-def api_xml(base, provider):
+def api_xml(base, provider, driver=fixtures.DRIVER, collections=fixtures.COLLECTIONS,
+            features=fixtures.INSTANCE_FEATURES):
     prov = f" provider='{esc(provider)}'" if provider else ""
-    out = [f"<api driver='{fixtures.DRIVER}'{prov} version='{fixtures.API_VERSION}'>\n"]
-    for rel in fixtures.COLLECTIONS:
+    out = [f"<api driver='{driver}'{prov} version='{fixtures.API_VERSION}'>\n"]
+    for rel in collections:
         out.append(f"<link href='{base}/{rel}' rel='{rel}'>\n")
         if rel == "instances":
-            for name, frel, param in fixtures.INSTANCE_FEATURES:
+            for name, frel, param in features:
                 out.append(f"<feature name='{name}' rel='{frel}'>\n<param name='{param}' />\n</feature>\n")
         out.append("</link>\n")
     out.append("</api>\n")
     return "".join(out)
 
 
-def api_json(base, provider):
+def api_json(base, provider, driver=fixtures.DRIVER, collections=fixtures.COLLECTIONS,
+             features=fixtures.INSTANCE_FEATURES):
     links = []
-    for rel in fixtures.COLLECTIONS:
-        features = []
+    for rel in collections:
+        feats = []
         if rel == "instances":
-            features = [[{"name": name, "rel": frel, "params": [f"{param}:string:optional"],
-                          "constraints": {}}] for name, frel, param in fixtures.INSTANCE_FEATURES]
-        links.append({"rel": rel, "href": f"{base}/{rel}", "features": features})
-    return dumps({"api": {"version": fixtures.API_VERSION, "driver": fixtures.DRIVER,
+            feats = [[{"name": name, "rel": frel, "params": [f"{param}:string:optional"],
+                       "constraints": {}}] for name, frel, param in features]
+        links.append({"rel": rel, "href": f"{base}/{rel}", "features": feats})
+    return dumps({"api": {"version": fixtures.API_VERSION, "driver": driver,
                           "provider": provider or "default", "links": links}})
 
 
@@ -63,7 +65,8 @@ def instance_links(base, inst):
     """(rel, method, href) of the instance's <actions>, as the mock lists them."""
     href = f"{base}/instances/{inst['id']}"
     links = []
-    for action in ACTIONS_BY_STATE.get(inst["state"], ()):
+    actions = inst["actions"] if "actions" in inst else ACTIONS_BY_STATE.get(inst["state"], ())
+    for action in actions:
         if action == "destroy":
             links.append(("destroy", "delete", href))
         else:
@@ -147,15 +150,23 @@ def realm_hash(base, realm):
             "state": realm["state"], "limit": realm["limit"]}
 
 
+def _image_profiles(img):
+    """The ids of the profiles an image runs on (the mock: all of its own)."""
+    if "hardware_profiles" in img:
+        return img["hardware_profiles"]
+    return [p["id"] for p in fixtures.HARDWARE_PROFILES]
+
+
 def image_xml(base, img):
     iid = img["id"]
-    hwps = "".join(f"<hardware_profile href='{base}/hardware_profiles/{p['id']}' id='{p['id']}' "
-                   "rel='hardware_profile'></hardware_profile>\n" for p in fixtures.HARDWARE_PROFILES)
+    hwps = "".join(f"<hardware_profile href='{base}/hardware_profiles/{p}' id='{p}' "
+                   "rel='hardware_profile'></hardware_profile>\n" for p in _image_profiles(img))
     return (f"<image href='{base}/images/{iid}' id='{iid}'>\n"
             f"<name>{esc(img['name'])}</name>\n<description>{esc(img['description'])}</description>\n"
             f"<owner_id>{esc(img['owner_id'])}</owner_id>\n<architecture>{img['architecture']}</architecture>\n"
             f"<state>{img['state']}</state>\n<creation_time>{img['creation_time']}</creation_time>\n"
-            f"<hardware_profiles>\n{hwps}</hardware_profiles>\n<root_type>transient</root_type>\n"
+            f"<hardware_profiles>\n{hwps}</hardware_profiles>\n"
+            f"<root_type>{img.get('root_type', 'transient')}</root_type>\n"
             "<actions>\n"
             f"<link href='{base}/instances;image_id={iid}' method='post' rel='create_instance' />\n"
             f"<link href='{base}/images/{iid}' method='delete' rel='destroy_image' />\n"
@@ -165,10 +176,10 @@ def image_xml(base, img):
 def image_hash(base, img):
     return {"id": img["id"], "href": f"{base}/images/{img['id']}", "name": img["name"],
             "description": img["description"], "owner": img["owner_id"],
-            "architecture": img["architecture"], "state": img["state"], "root_type": "transient",
-            "creation_time": img["creation_time"],
-            "hardware_profiles": [{"id": p["id"], "href": f"{base}/hardware_profiles/{p['id']}",
-                                   "rel": "hardware_profile"} for p in fixtures.HARDWARE_PROFILES]}
+            "architecture": img["architecture"], "state": img["state"],
+            "root_type": img.get("root_type", "transient"), "creation_time": img["creation_time"],
+            "hardware_profiles": [{"id": p, "href": f"{base}/hardware_profiles/{p}",
+                                   "rel": "hardware_profile"} for p in _image_profiles(img)]}
 
 
 def hwp_xml(base, hwp):
@@ -203,22 +214,23 @@ def key_xml(base, key):
     return (f"<key href='{base}/keys/{esc(kid)}' id='{esc(kid)}' type='key'>\n"
             f"<name>{esc(kid)}</name>\n<actions>\n"
             f"<link href='{base}/keys/{esc(kid)}' method='delete' rel='destroy' />\n</actions>\n"
-            f"<fingerprint>{key['fingerprint']}</fingerprint>\n<pem>\n{cdata(key['pem'])}\n</pem>\n"
-            "<state></state>\n</key>\n")
+            f"<fingerprint>{key['fingerprint']}</fingerprint>\n"
+            + (f"<pem>\n{cdata(key['pem'])}\n</pem>\n" if key.get("pem") is not None else "")
+            + f"<state>{key.get('state') or ''}</state>\n</key>\n")
 
 
 def key_hash(base, key):
     return {"id": key["id"], "href": f"{base}/keys/{key['id']}", "credential_type": "key",
-            "username": None, "password": None, "state": None, "pem_rsa_key": key["pem"],
+            "username": None, "password": None, "state": key.get("state"), "pem_rsa_key": key["pem"],
             "fingerprint": key["fingerprint"]}
 
 
-def driver_xml(base):
-    return f"<driver href='{base}/drivers/mock' id='mock'>\n<name>Mock</name>\n</driver>\n"
+def driver_xml(base, driver="mock", title="Mock"):
+    return f"<driver href='{base}/drivers/{driver}' id='{driver}'>\n<name>{title}</name>\n</driver>\n"
 
 
-def driver_hash(base):
-    return {"id": "mock", "href": f"{base}/drivers/mock", "name": "Mock"}
+def driver_hash(base, driver="mock", title="Mock"):
+    return {"id": driver, "href": f"{base}/drivers/{driver}", "name": title}
 
 
 def states_xml(machine):

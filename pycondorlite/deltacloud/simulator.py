@@ -47,6 +47,7 @@ from email.policy import HTTP as HTTP_POLICY
 from . import documents as doc
 from . import fixtures as fx
 from .cloud import CloudError, MockCloud
+from .ec2driver import EC2Driver
 
 SERVER_NAME = f"Apache-Deltacloud/{fx.API_VERSION}"
 
@@ -61,9 +62,12 @@ TEXT_HTML = "text/html;charset=utf-8"
 # Collections that need credentials on the mock (it reads them lazily).
 NO_AUTH = {"hardware_profiles", "instance_states", "drivers"}
 INSTANCE_ACTIONS = {"start", "stop", "reboot", "run"}
-# Collections the simulator does not model: served as empty lists.
-EMPTY_COLLECTIONS = set(fx.COLLECTIONS) - {
-    "drivers", "hardware_profiles", "images", "instance_states", "instances", "keys", "realms"}
+# Collections the simulator models; the others are served as empty lists.
+MODELLED = {"drivers", "hardware_profiles", "images", "instance_states", "instances", "keys",
+            "realms"}
+EMPTY_COLLECTIONS = set(fx.COLLECTIONS) - MODELLED
+# Those the ec2 driver answers from EC2 (the rest as the mock's code does them).
+EC2_COLLECTIONS = {"images", "instances", "keys", "realms"}
 
 
 @dataclasses.dataclass
@@ -130,6 +134,7 @@ class Request:
         self.base = None
         self.provider = None
         self.user = None
+        self.password = None          # kept only for the ec2 driver (the secret key)
         self.id = None
 
     def params(self):
@@ -280,7 +285,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(resp.status)
         if not _is_admin(self.path) and not any(
                 n == "X-Deltacloud-Driver" for n, _ in resp.headers):
-            self.send_header("X-Deltacloud-Driver", "mock")
+            self.send_header("X-Deltacloud-Driver", sim.driver_name)
         for name, value in resp.headers:
             self.send_header(name, value)
         if resp.content_type:
@@ -296,11 +301,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class Simulator:
-    """The Deltacloud mock server, embeddable in tests and run by `deltacloudd`."""
+    """The Deltacloud server, embeddable in tests and run by `deltacloudd`: the
+    mock driver, or (driver="ec2") the ec2 driver in front of an EC2 endpoint
+    (ec2driver.py; `provider` names the region or the service URL)."""
 
     def __init__(self, host="127.0.0.1", port=0, *, pending_delay=0.0, stopping_delay=0.0,
                  state_file=None, faults=None, users=None, provider=None, fixtures=True,
-                 unique_ids=False, seed=None, verbose=False, request_timeout=60.0):
+                 unique_ids=False, seed=None, verbose=False, request_timeout=60.0,
+                 driver=fx.DRIVER, ec2_timeouts=(5.0, 60.0)):
         self.host = host
         self.requested_port = port
         self.users = dict(users) if users else {fx.DEFAULT_USER: fx.DEFAULT_PASSWORD}
@@ -312,9 +320,20 @@ class Simulator:
             self.faults.update(**faults)
         self.rng = random.Random(seed)
         self.rng_lock = threading.Lock()
-        self.cloud = MockCloud(pending_delay=pending_delay, stopping_delay=stopping_delay,
-                               state_file=state_file, fixtures_enabled=fixtures,
-                               unique_ids=unique_ids)
+        self.driver_name = driver
+        self.ec2 = None
+        self.cloud = None
+        if driver == "ec2":
+            self.ec2 = EC2Driver(provider, connect_timeout=ec2_timeouts[0],
+                                 read_timeout=ec2_timeouts[1])
+            self.collections = self.ec2.collections
+        elif driver == fx.DRIVER:
+            self.cloud = MockCloud(pending_delay=pending_delay, stopping_delay=stopping_delay,
+                                   state_file=state_file, fixtures_enabled=fixtures,
+                                   unique_ids=unique_ids)
+            self.collections = fx.COLLECTIONS
+        else:
+            raise ValueError(f"unknown driver {driver!r}")
         self.stats_lock = threading.Lock()
         self._stats = {}
         self.server = None
@@ -352,7 +371,10 @@ class Simulator:
                     pass
             self.server.server_close()
             self.server = None
-        self.cloud.close()
+        if self.cloud is not None:
+            self.cloud.close()
+        if self.ec2 is not None:
+            self.ec2.close()
 
     def __enter__(self):
         return self.start()
@@ -430,6 +452,8 @@ class Simulator:
             data = json.loads(body or b"{}") if method == "POST" else {}
         except ValueError:
             return err(400, "body must be JSON")
+        if self.cloud is None and parts[:1] in (["instances"], ["history"]):
+            return err(404, "the ec2 driver keeps no instances: ask the EC2 API")
         if not parts and method == "GET":
             return ok({"endpoints": ["/admin/instances", "/admin/history", "/admin/faults", "/admin/stats"]})
         head = parts[0] if parts else ""
@@ -496,7 +520,7 @@ class Simulator:
         self._count(method + " " + _route_key(segments))
 
         driver = (headers.get("X-Deltacloud-Driver") or api_matrix.get("driver")
-                  or qdict.get("api[driver]") or fx.DRIVER).lower()
+                  or qdict.get("api[driver]") or self.driver_name).lower()
         provider = (headers.get("X-Deltacloud-Provider") or api_matrix.get("provider")
                     or qdict.get("api[provider]") or self.provider)
         req.provider = provider.lower() if provider else None
@@ -519,7 +543,7 @@ class Simulator:
             resp.headers = extra + resp.headers
             return resp
 
-        if driver != fx.DRIVER:
+        if driver != self.driver_name:
             return finish(self._error(req, 500, f"Driver '{driver}' is not available (uninitialized "
                                       f"constant Deltacloud::Drivers::{driver.capitalize()}).",
                                       path, driver=driver))
@@ -535,7 +559,7 @@ class Simulator:
         try:
             resp = self._route(req, path)
         except CloudError as exc:
-            resp = self._error(req, exc.status, exc.message, path)
+            resp = self._error(req, exc.status, exc.message, path, driver=self.driver_name)
         if drop:
             self._count("fault:drop")
             return Response(0, drop=True)
@@ -563,13 +587,17 @@ class Simulator:
                         "application/xml", headers)
 
     def _authenticate(self, req):
-        """Set req.user, or raise CloudError(401)."""
+        """Set req.user (and req.password for the ec2 driver), or raise CloudError(401).
+        The ec2 driver checks nothing here: EC2 judges the keys."""
         auth = req.headers.get("Authorization") or ""
         if auth[:6].lower() == "basic ":
             try:
                 user, _, password = base64.b64decode(auth[6:].strip()).decode("utf-8").partition(":")
             except (ValueError, UnicodeDecodeError):
                 raise CloudError(401, "Unauthorized")
+            if self.ec2 is not None and user:
+                req.user, req.password = user, password
+                return
             if user in self.users and self.users[user] == password:
                 req.user = user
                 return
@@ -593,12 +621,18 @@ class Simulator:
             if req.param_dict().get("force_auth"):
                 try:
                     self._authenticate(req)
-                except CloudError:
+                    if self.ec2 is not None:
+                        self.ec2.realms(self._ec2_creds(req))   # valid_credentials?
+                except CloudError as e:
+                    if e.status != 401:
+                        raise
                     return Response(401, "Authentication failed", TEXT_HTML)
-            return self._doc(req, 200, doc.api_xml(base, req.provider),
-                             doc.api_json(base, req.provider), "Deltacloud API")
+            shape = dict(driver=self.driver_name, collections=self.collections,
+                         features=self.ec2.features if self.ec2 else fx.INSTANCE_FEATURES)
+            return self._doc(req, 200, doc.api_xml(base, req.provider, **shape),
+                             doc.api_json(base, req.provider, **shape), "Deltacloud API")
         coll = segs[0]
-        if coll not in fx.COLLECTIONS or len(segs) > 3:
+        if coll not in self.collections or len(segs) > 3:
             return not_found
         if method == "HEAD" and len(segs) == 1:
             return Response(200, b"", "text/html")
@@ -611,12 +645,17 @@ class Simulator:
             if coll != "instances" or method != "POST" or segs[2] not in INSTANCE_ACTIONS:
                 return not_found
             self._authenticate(req)
+            if self.ec2 is not None:
+                return self._ec2_instance_action(req, segs[2])
             return self._instance_action(req, segs[2])
         if coll not in NO_AUTH:
             self._authenticate(req)
-        handler = getattr(self, f"_{coll}", None)
-        if coll in EMPTY_COLLECTIONS:
+        if self.ec2 is not None and coll in EC2_COLLECTIONS:
+            handler = getattr(self, f"_ec2_{coll}")
+        elif coll in EMPTY_COLLECTIONS or coll not in MODELLED:
             handler = self._empty
+        else:
+            handler = getattr(self, f"_{coll}", None)
         return handler(req) if handler else not_found
 
     # ---- collections ----------------------------------------------------------------------
@@ -649,7 +688,7 @@ class Simulator:
         return self._index_or_show(req, "image", items, doc.image_xml, doc.image_hash)
 
     def _hardware_profiles(self, req):
-        items = fx.HARDWARE_PROFILES
+        items = self.ec2.hardware_profiles if self.ec2 else fx.HARDWARE_PROFILES
         arch = req.param_dict().get("architecture")
         if arch:
             items = [p for p in items if any(n == "architecture" and d == arch
@@ -658,14 +697,16 @@ class Simulator:
         return self._index_or_show(req, "hardware_profile", items, doc.hwp_xml, doc.hwp_hash)
 
     def _drivers(self, req):
-        items = [{"id": "mock"}]
-        return self._index_or_show(req, "driver", items, lambda b, _: doc.driver_xml(b),
-                                   lambda b, _: doc.driver_hash(b), decl=False)
+        name, title = (self.ec2.name, self.ec2.title) if self.ec2 else ("mock", "Mock")
+        items = [{"id": name}]
+        return self._index_or_show(req, "driver", items,
+                                   lambda b, _: doc.driver_xml(b, name, title),
+                                   lambda b, _: doc.driver_hash(b, name, title), decl=False)
 
     def _instance_states(self, req):
         if req.method != "GET" or req.id is not None:
             return Response(404, doc.SINATRA_404, TEXT_HTML, [("X-Cascade", "pass")])
-        machine = self.cloud.state_machine()
+        machine = self.ec2.state_machine if self.ec2 else self.cloud.state_machine()
         return self._doc(req, 200, doc.states_xml(machine), doc.states_json(machine), "Instance States")
 
     def _empty(self, req):
@@ -716,7 +757,10 @@ class Simulator:
         params = req.param_dict()
         owner = params.get("owner_id", req.user)
         filters = {k: params[k] for k in ("id", "state", "realm_id") if k in params}
-        items = self.cloud.list_instances(owner, filters)
+        return self._instance_list_doc(req, self.cloud.list_instances(owner, filters))
+
+    def _instance_list_doc(self, req, items):
+        base = req.base
         return self._doc(req, 200,
                          doc.xml_collection("instances", [doc.instance_xml(base, i, False) for i in items]),
                          doc.dumps({"instances": [doc.instance_hash(base, i) for i in items]}),
@@ -726,6 +770,71 @@ class Simulator:
         h = doc.instance_hash(req.base, inst)
         return self._doc(req, status, doc.instance_xml(req.base, inst),
                          doc.dumps({"instance": h} if wrap else h), "Instance", headers)
+
+    # ---- the ec2 driver's collections (ec2driver.py does the EC2 side) ---------------------
+
+    def _ec2_creds(self, req):
+        """(access key id, secret key, provider named by the request or None)."""
+        own = (self.provider or "").lower()
+        return (req.user, req.password, req.provider if req.provider and req.provider != own
+                else None)
+
+    def _ec2_realms(self, req):
+        items = self.ec2.realms(self._ec2_creds(req), req.id)
+        return self._index_or_show(req, "realm", items, doc.realm_xml, doc.realm_hash)
+
+    def _ec2_images(self, req):
+        params = req.param_dict()
+        items = self.ec2.images(self._ec2_creds(req), req.id, params.get("owner_id"),
+                                params.get("architecture"))
+        return self._index_or_show(req, "image", items, doc.image_xml, doc.image_hash)
+
+    def _ec2_keys(self, req):
+        base, creds = req.base, self._ec2_creds(req)
+        if req.method == "POST" and req.id is None:
+            name = req.param_dict().get("name")
+            if name is None:
+                return _missing_param(req, "name")
+            key = self.ec2.create_key(creds, name)
+            return self._doc(req, 201, doc.xml_single(doc.key_xml(base, key)),
+                             doc.dumps({"key": doc.key_hash(base, key)}), "key",
+                             [("Location", f"{base}/keys/{name}")])
+        if req.method == "DELETE" and req.id is not None:
+            self.ec2.destroy_key(creds, req.id)
+            return Response(204)
+        if req.method != "GET":
+            return Response(404, doc.SINATRA_404, TEXT_HTML, [("X-Cascade", "pass")])
+        return self._index_or_show(req, "key", self.ec2.keys(creds, req.id), doc.key_xml,
+                                   doc.key_hash)
+
+    def _ec2_instances(self, req):
+        base, creds = req.base, self._ec2_creds(req)
+        if req.method == "POST" and req.id is None:
+            params = req.param_dict()
+            if "image_id" not in params:
+                return _missing_param(req, "image_id")
+            inst = self.ec2.create_instance(creds, params)
+            return self._instance_doc(req, 201, inst,
+                                      [("Location", f"{base}/instances/{inst['id']}")])
+        if req.method == "DELETE" and req.id is not None:
+            self.ec2.act(creds, req.id, "destroy")
+            return Response(204)
+        if req.method != "GET":
+            return Response(404, doc.SINATRA_404, TEXT_HTML, [("X-Cascade", "pass")])
+        if req.id is not None:
+            inst = self.ec2.instance(creds, req.id)
+            if inst is None:
+                raise CloudError(404, "Not Found")
+            return self._instance_doc(req, 200, inst)
+        params = req.param_dict()
+        filters = {k: params[k] for k in ("id", "state", "realm_id") if k in params}
+        return self._instance_list_doc(req, self.ec2.instances(creds, filters))
+
+    def _ec2_instance_action(self, req, action):
+        if action == "run":
+            raise CloudError(501, "Running commands on instances is not supported by this server")
+        inst = self.ec2.act(self._ec2_creds(req), req.id, action)
+        return self._instance_doc(req, 202, inst, wrap=False)
 
     def _instance_action(self, req, action):
         if action == "run":

@@ -205,7 +205,7 @@ def test_deltacloudd_command_starts_and_stops_on_sigterm(tmp_path):
 
 @pytest.mark.parametrize("args, code, message", [
     ([], 1, "You need to specify a driver to use (-i <driver>)"),
-    (["-i", "ec2"], 1, "driver 'ec2' is not available"),
+    (["-i", "openstack"], 1, "driver 'openstack' is not available"),
     (["-i", "mock", "--fail-rate", "2"], 2, "not between 0 and 1"),
     (["-i", "mock", "-d"], 1, "option -d is not supported"),
 ])
