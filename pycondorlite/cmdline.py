@@ -134,7 +134,8 @@ class Parser:
 
     def __init__(self, prog, options, usage="", unknown="{prog}: unknown option {arg}",
                  help=Opt("help", 1), version=Opt("version", 1), help_stream="stdout",
-                 error_usage_stream="stderr", unknown_usage=True, version_code=0):
+                 error_usage_stream="stderr", unknown_usage=True, version_code=0,
+                 unknown_code=1):
         self.prog = prog
         self.options = list(options)
         self.usage = usage
@@ -143,6 +144,7 @@ class Parser:
         self.help_stream, self.error_usage_stream = help_stream, error_usage_stream
         self.unknown_usage = unknown_usage
         self.version_code = version_code
+        self.unknown_code = unknown_code
 
     def usage_text(self):
         return self.usage(self.prog) if callable(self.usage) else self.usage
@@ -173,7 +175,7 @@ class Parser:
                         break
                 else:
                     raise Usage(self.unknown.format(prog=self.prog, arg=arg),
-                                usage=self.unknown_usage)
+                                usage=self.unknown_usage, code=self.unknown_code)
             # A table may place -help / -version where its if/else chain has them.
             if opt.key == "help":
                 self._stream(self.help_stream).write(self.usage_text())
@@ -241,4 +243,18 @@ def ambiguous(parser):
                 if a.matches(word)[0] and word != "-" + a.name:
                     out.append((a.name, b.name, word))
                     break
+    return out
+
+
+def unique_prefixes(names):
+    """{name: shortest accepted prefix length} by argparse's rule (any prefix
+    that no other name shares), for the commands HTCondor writes in Python
+    (condor_watch_q); a name that begins another is accepted only in full."""
+    out = {}
+    for n in names:
+        others = [m for m in names if m != n]
+        k = 1
+        while k < len(n) and any(m.startswith(n[:k]) for m in others):
+            k += 1
+        out[n] = -1 if any(m.startswith(n) for m in others) else k
     return out
