@@ -234,9 +234,13 @@ def ambiguous(parser):
     is taken by the first (the second can then be reached only by the letters
     beyond): for the tests, which keep every table free of them."""
     out = []
-    opts = parser.options + [o for o in (parser.help, parser.version) if o is not None]
+    keys = {o.key for o in parser.options}
+    opts = parser.options + [o for o in (parser.help, parser.version)
+                             if o is not None and o.key not in keys]
     for i, a in enumerate(opts):
         for b in opts[i + 1:]:
+            if a.key == b.key:
+                continue            # two spellings of one option
             shortest = b.min_len if b.min_len > 0 else len(b.name)
             for k in range(shortest, len(b.name) + 1):
                 word = "-" + b.name[:k]

@@ -99,7 +99,7 @@ OPTIONS = [
     Opt("allusers", 2), Opt("all-users", 2, key="allusers"),
     Opt("help", 1),
     Opt("run", 1),
-    Opt("hold", 2), Opt("held", 2, key="hold"),
+    Opt("hold", 2), Opt("held", 4, key="hold"),   # -he and -hel are -help
     Opt("idle", 3),
     Opt("grid", 2, colon=True),
     Opt("batch", 2, colon=True), Opt("progress", 3, colon=True, key="batch"),

@@ -59,7 +59,9 @@ def _strtol(text):
 def main(argv=None):
     args = sys.argv[1:] if argv is None else argv
     try:
-        return PARSER.run(args, lambda _hits: _run(args))
+        # only the options before the target are options (edit values may be -1):
+        # _run parses them; PARSER.run gives its errors, -help and -version their output
+        return PARSER.run([], lambda _hits: _run(args))
     except (SpoolError, sqlite3.Error) as e:
         sys.stderr.write("%s: %s\n" % (PROG, e))
         return 1
