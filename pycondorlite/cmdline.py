@@ -262,3 +262,10 @@ def unique_prefixes(names):
             k += 1
         out[n] = -1 if any(m.startswith(n) for m in others) else k
     return out
+
+
+def text(arg):
+    """An argument as text fit for the spool and the ClassAd parser: bytes
+    that are not UTF-8 (surrogate escapes in argv) become U+FFFD, as a name
+    with them matches no owner anyway."""
+    return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

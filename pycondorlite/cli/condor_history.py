@@ -4,7 +4,7 @@ import sqlite3
 import sys
 
 from pycondorlite import adformat, printmask, queueview
-from pycondorlite.cmdline import MANY, Opt, Parser, Usage, job_id
+from pycondorlite.cmdline import MANY, Opt, Parser, Usage, job_id, text
 from pycondorlite.jobad import CIAd, JobAd, literal
 from pycondorlite.spool import Spool, SpoolError
 
@@ -83,7 +83,7 @@ OPTIONS = [
         usage_on_missing=True),
     Opt("version", 1),
 ]
-PARSER = Parser("condor_history", OPTIONS, USAGE, unknown="", unknown_usage=True,
+PARSER = Parser("condor_history", OPTIONS, USAGE, unknown="Error: unknown argument {arg}",
                 error_usage_stream="stdout")
 
 
@@ -137,7 +137,7 @@ def _body(hits):
             elif a[:1].isdigit():
                 raise Usage("Error: Argument %s is not a valid job id" % a)
             else:
-                ors.append(("owner = ?", (a,)))
+                ors.append(("owner = ?", (text(a),)))
     for c in constraints:
         try:
             adformat.check_expression(c)

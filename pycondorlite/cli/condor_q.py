@@ -11,7 +11,7 @@ import time
 from pycondorlite import adformat, printmask, queueview, users
 from pycondorlite import jobstatus as js
 from pycondorlite.address import schedd_address, schedd_name
-from pycondorlite.cmdline import MANY, Opt, Parser, Usage, job_id
+from pycondorlite.cmdline import MANY, Opt, Parser, Usage, job_id, text
 from pycondorlite.config import param_bool
 from pycondorlite.jobad import literal, NOT_LITERAL
 from pycondorlite.spool import Spool, SpoolError
@@ -128,7 +128,7 @@ def parse_args(argv):
             else:
                 if not a or a[0].isdigit() or a == "-" or any(ch in a for ch in ' \t"\\'):
                     raise Usage("Error: Argument %d (%s) must be a jobid or user" % (h.index + 1, a))
-                o.owners.append(a)
+                o.owners.append(text(a))
                 o.my_jobs = False
         elif k == "long":
             o.long = o.long or "long"
@@ -199,7 +199,7 @@ def parse_args(argv):
         elif k == "jobads":
             o.jobads = h.value
         elif k == "submitter":
-            o.owners.append(h.value)
+            o.owners.append(text(h.value))
             o.my_jobs = False
     if o.ids:
         o.my_jobs = False

@@ -10,7 +10,7 @@ import sqlite3
 import sys
 
 from pycondorlite import qedit
-from pycondorlite.cmdline import MAX_ID, Opt, Parser, Usage
+from pycondorlite.cmdline import MAX_ID, Opt, Parser, Usage, text
 from pycondorlite.spool import Spool, SpoolError
 
 PROG = "condor_qedit"
@@ -90,7 +90,7 @@ def _run(argv):
         else:
             where, params = "cluster_id = ?", (cid,)
     elif rest and not constraints:
-        target = rest.pop(0)
+        target = text(rest.pop(0))
         where, params = "owner = ?", (target,)
     # more -constraint options may follow the target
     while rest and PARSER.lookup(rest[0])[0] is not None and \

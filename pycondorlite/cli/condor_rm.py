@@ -10,7 +10,7 @@ import sqlite3
 import sys
 
 from pycondorlite import adformat, jobactions as ja
-from pycondorlite.cmdline import MAX_ID, Done, Opt, Parser, Usage
+from pycondorlite.cmdline import MAX_ID, Done, Opt, Parser, Usage, text
 from pycondorlite.spool import Spool, SpoolError
 
 PAST = {ja.REMOVE: "marked for removal", ja.REMOVE_X: "removed locally (remote state unknown)",
@@ -138,6 +138,7 @@ class State:
                     return
             sys.stderr.write('Warning: unrecognized "%s" skipped.\n' % arg)
             return
+        arg = text(arg)
         self.users.append(arg)
         self.add_usercluster('Owner == "%s"' % arg, CT_USER)
 
