@@ -174,9 +174,17 @@ class Submit(MutableMapping):
             yield _classad(merged)
 
     def procs(self, count=0, itemdata=None, clusterid=1, procid=0, qdate=0, owner=""):
-        """The proc ads (what differs per job: ProcId, JobStatus, ...)."""
-        for _, proc in self._ads(count, itemdata, clusterid, procid, qdate, owner):
-            yield _classad(proc)
+        """The first job's whole ad, then for each other job ProcId, JobStatus
+        and what differs from the first job, as htcondor's procs() gives them."""
+        prev = None
+        for cluster, proc in self._ads(count, itemdata, clusterid, procid, qdate, owner):
+            merged = dict(cluster, **proc)
+            if prev is None:
+                yield _classad(merged)
+            else:
+                yield _classad({k: v for k, v in merged.items()
+                                if k in ("ProcId", "JobStatus") or prev.get(k) != v})
+            prev = prev or merged
 
     def _ads(self, count, itemdata, clusterid, procid, qdate, owner):
         if itemdata is None:

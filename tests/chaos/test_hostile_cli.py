@@ -14,6 +14,7 @@ Quick size inside `make test`; PYCONDORLITE_CHAOS=long runs >= 10,000 cases.
 """
 
 import os
+import re
 import sqlite3
 
 import pytest
@@ -115,6 +116,16 @@ def cli_fuzz(tmp_path, chaos, monkeypatch):
     return h, db, pristine, chaos.spool_dump(h.spool_dir)
 
 
+_DONE = re.compile(r"^(Job \d+\.\d+ (held|released|marked for removal|removed locally)|"
+                   r"All jobs.* have been )", re.M)
+
+
+def _partial(name, r):
+    """condor_rm/hold/release act on the valid part of a command line and exit 1
+    for the rest, as rm.cpp does: a change they report on stdout is no leftover."""
+    return name in ("condor_rm", "condor_hold", "condor_release") and bool(_DONE.search(r.stdout))
+
+
 def _copy(src, dst):
     a, b = sqlite3.connect(src), sqlite3.connect(dst)
     try:
@@ -158,7 +169,7 @@ def test_hostile_command_lines(cli_fuzz, chaos, figures):
                     problems.append(f"{where}: no exit status")
                 if not r.stderr.strip():
                     problems.append(f"{where}: exit {r.returncode} with no message")
-                if after != baseline:
+                if after != baseline and not _partial(name, r):
                     problems.append(f"{where}: failed (exit {r.returncode}) but changed the "
                                     f"spool; stderr {r.stderr[:200]!r}")
             if after != baseline:
@@ -168,4 +179,8 @@ def test_hostile_command_lines(cli_fuzz, chaos, figures):
     figures.update({f"cli_{k}": v for k, v in stats.items()})
     figures["cli_commands"] = len(COMMANDS)
     assert stats["cases"] >= per_command * len(COMMANDS) // 2
-    assert not problems, f"{len(problems)} problems:\n" + "\n---\n".join(problems[:8])
+    groups = {}
+    for p in problems:
+        groups.setdefault(p.split(" ", 1)[0] + " " + p.rsplit(":", 1)[-1][:60], []).append(p)
+    assert not problems, f"{len(problems)} problems:\n" + "\n---\n".join(
+        f"[{len(v)}x] {v[0]}" for v in groups.values())

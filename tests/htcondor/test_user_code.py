@@ -323,3 +323,43 @@ def test_live_event_log_of_submitted_jobs(live):
     evs = list(h.JobEventLog("jobs.log").events(0))
     assert [(e.type, e.proc) for e in evs] == [(T.SUBMIT, 0), (T.SUBMIT, 1), (T.JOB_HELD, 0)]
     assert evs[2]["HoldReasonCode"] == 1
+
+
+# ---------------------------------------------------------------- jobs(): against htcondor (v1)
+
+JOBS_CASES = [
+    "executable = /bin/echo\narguments = $(Item) x\noutput = out.$(Process)\nrequest_memory = 64\n"
+    '+Project = "p"\nqueue 2 Item in (a, b)\n',
+    "universe = vanilla\nexecutable = /bin/true\nenvironment = \"A=1 B='x y'\"\nhold = true\n"
+    "priority = 5\nrequirements = Memory > 100\nqueue 3\n",
+    "executable = run.sh\narguments = \"one 'two three'\"\nlog = l.log\n"
+    "request_cpus = 2\nnotification = never\nqueue name, size from (\n  alpha, 1\n  beta, 2\n)\n",
+    # HTCondor makes a relative executable absolute from the submit directory,
+    # not from initialdir; pycondorlite/submit/ uses initialdir (reported to
+    # its owner; the fix belongs there).
+    pytest.param("executable = run.sh\ninitialdir = /tmp\nqueue\n",
+                 marks=pytest.mark.xfail(strict=True, reason="submit/: relative executable "
+                                                             "resolved against initialdir")),
+]
+# Ours name our build; the wheel's Submit leaves Owner undefined offline and
+# sets no User, where we set them as condor_submit does.
+NOT_COMPARED = {"condorversion", "condorplatform", "owner", "user", "qdate",
+                "enteredcurrentstatus"}
+
+
+@pytest.mark.parametrize("text", JOBS_CASES)
+def test_submit_jobs_and_procs_match_htcondor_v1(text, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    import htcondor
+    import pycondorlite.htcondor as ours
+    theirs = [dict(a) for a in htcondor.Submit(text).jobs(clusterid=7)]
+    mine = [dict(a) for a in ours.Submit(text).jobs(clusterid=7)]
+    assert len(mine) == len(theirs)
+    for t, m in zip(theirs, mine):
+        keys = {k for k in t if k.lower() not in NOT_COMPARED}
+        assert keys == {k for k in m if k.lower() not in NOT_COMPARED}
+        assert {k: str(m[k]) for k in keys} == {k: str(t[k]) for k in keys}
+    tp = [sorted(a.keys()) for a in htcondor.Submit(text).procs(clusterid=7)]
+    mp = [sorted(a.keys()) for a in ours.Submit(text).procs(clusterid=7)]
+    assert [len(k) > 5 for k in mp] == [len(k) > 5 for k in tp]
+    assert mp[1:] == tp[1:]
