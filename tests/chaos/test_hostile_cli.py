@@ -184,3 +184,32 @@ def test_hostile_command_lines(cli_fuzz, chaos, figures):
         groups.setdefault(p.split(" ", 1)[0] + " " + p.rsplit(":", 1)[-1][:60], []).append(p)
     assert not problems, f"{len(problems)} problems:\n" + "\n---\n".join(
         f"[{len(v)}x] {v[0]}" for v in groups.values())
+
+
+def test_hostile_bytes_through_bin(cli_fuzz, chaos, figures):
+    """Real argv as the kernel hands it over: bytes that are not UTF-8, huge ids."""
+    import subprocess
+    import sys
+    h, db, pristine, baseline = cli_fuzz
+    bad = [b"\xff\xfe", b"caf\xe9", b"99999999999999999999", b"-\xff", b"1.\xff"]
+    cases = [[name.encode()] + [b] for name in ("condor_q", "condor_rm", "condor_hold",
+                                                 "condor_history", "condor_qedit", "condor_status",
+                                                 "classad_eval", "condor_wait") for b in bad]
+    problems = []
+    for argv in cases:
+        if argv[0] == b"condor_wait":
+            argv = argv[:1] + [b"-wait", b"1"] + argv[1:]
+        done = subprocess.run([sys.executable.encode(), os.path.join(chaos.BIN, argv[0].decode())
+                               .encode()] + argv[1:], env=h.env, capture_output=True, timeout=60,
+                              cwd=h.tmp)
+        err = done.stderr.decode("utf-8", "replace")
+        if "Traceback" in err:
+            problems.append(f"{argv}: {err[-400:]}")
+        elif done.returncode != 0 and not err.strip():
+            problems.append(f"{argv}: exit {done.returncode} without a message")
+        if chaos.spool_dump(h.spool_dir) != baseline:
+            if done.returncode != 0:
+                problems.append(f"{argv}: failed but changed the spool")
+            _copy(pristine, db)
+    figures["cli_bin_cases"] = len(cases)
+    assert not problems, "\n".join(problems[:5])

@@ -124,12 +124,16 @@ def test_watch_q_follows_100_demo_jobs_in_tmux(tmp_path):
         r = tmux("new-session", "-d", "-s", "watch", "-x", "100", "-y", "30", cmd)
         assert r.returncode == 0, r.stderr
 
+        seen = set()
+
         def shot(pattern):
+            """The screen if it shows `pattern`; every new summary line is kept."""
             s = tmux.screen()
-            if re.search(pattern, s):
+            total = re.search(r"^Total: .*$", s, re.M)
+            if total and total.group(0) not in seen:
+                seen.add(total.group(0))
                 screens.append(s)
-                return s
-            return None
+            return s if re.search(pattern, s) else None
         first = wait_for(lambda: shot(r"Total: 100 jobs; 100 idle"), 30, "100 idle jobs")
         assert re.search(r"^BATCH\s+IDLE\s+RUN\s+DONE\s+TOTAL\s+JOB_IDS", first, re.M), first
         assert re.search(r"^demo\s+100\s+100\s+1\.0 \.\.\. 1\.99\s+\[-+\]", first, re.M), first
@@ -153,6 +157,9 @@ def test_watch_q_follows_100_demo_jobs_in_tmux(tmp_path):
         last = wait_for(lambda: shot(r"WATCH_EXIT=0"), 240, "condor_watch_q's exit", screens)
         assert "Total: 100 jobs; 60 completed, 40 removed" in last, last
         assert re.search(r'Exiting with code 0 because of condition "none active" at ', last), last
+        # the screens went through idle, running, and the removed / completed mix
+        kinds = " | ".join(sorted(seen))
+        assert "100 idle" in kinds and "100 running" in kinds and "60 completed" in kinds, kinds
         assert re.search(r"^demo\s+40\s+60\s+100\s+\[#+!+\]", last, re.M), last
     finally:
         for i, s in enumerate(screens):

@@ -248,9 +248,8 @@ def test_live_act_results(live):
     res = sch.act(h.JobAction.Hold, ["1.1", "1.7"])
     assert (res["TotalAlreadyDone"], res["TotalNotFound"], res["TotalSuccess"]) == (1, 1, 0)
     held = sch.query("JobStatus == 5", ["ProcId", "HoldReason"])
-    assert [(a["ProcId"], a["HoldReason"]) for a in held] == [(1, "testing hold (by user %s)"
-                                                               % os.environ.get("USER", "root"))] \
-        or held[0]["HoldReason"].startswith("testing hold (by user ")
+    assert [a["ProcId"] for a in held] == [1]
+    assert held[0]["HoldReason"].startswith("testing hold (by user ")
     res = sch.act(h.JobAction.Release, 1)
     assert res["TotalSuccess"] == 1
     res = sch.act(h.JobAction.Vacate, "1.0")
