@@ -108,10 +108,13 @@ def referenced_names(text):
 
 
 class Evaluator:
-    """Evaluates expressions against spool JobAds, without private attributes."""
+    """Evaluates expressions against ads read from the spool (job ads, provider
+    ads: anything with .text(name)), without the attributes `hidden` names
+    (a job's private attributes by default; a provider ad's secrets)."""
 
-    def __init__(self):
+    def __init__(self, hidden=is_private):
         self._parsed = {}
+        self.hidden = hidden
 
     def tree(self, text):
         t = self._parsed.get(text)
@@ -122,7 +125,7 @@ class Evaluator:
 
     def attr(self, job, name):
         """Value of attribute `name` of the job (Undefined if absent or private)."""
-        if is_private(name):
+        if self.hidden(name):
             return special().Undefined
         t = job.text(name)
         if t is None:
@@ -158,7 +161,7 @@ class Evaluator:
         while todo:
             name = todo.pop()
             low = name.lower()
-            if low in seen or is_private(low):
+            if low in seen or self.hidden(low):
                 continue
             seen.add(low)
             t = job.text(name)
@@ -267,3 +270,15 @@ def xml_ad(items):
         out.append(f'    <a n="{n}">{body}</a>\n')
     out.append("</c>\n")
     return "".join(out)
+
+
+def whole_ads(kind, ads_items):
+    """-long, -json or -xml of several ads, each [(Name, text)], as condor_q,
+    condor_history and condor_status print them (-json of no ads: nothing)."""
+    if kind == "json":
+        if not ads_items:
+            return ""
+        return "[\n" + ",\n".join(json_ad(it) for it in ads_items) + "\n]\n"
+    if kind == "xml":
+        return XML_HEADER + "".join(xml_ad(it) for it in ads_items) + XML_FOOTER
+    return "".join(long_ad(it) for it in ads_items)

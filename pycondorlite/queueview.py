@@ -196,20 +196,62 @@ def _id_cols(jobs):
     return cols, cells
 
 
-def job_view(jobs, now, trim=True):
-    """The -nobatch table (jobDefault print format): header line then rows."""
+def dag_tree(jobs):
+    """-dag: [(job, depth)], each DAGMan job followed by its node jobs (those
+    whose DAGManJobId is its cluster), nested DAGs deeper; others at depth 0."""
+    present = {j.cluster_id for j in jobs}
+    children, roots = {}, []
+    for j in jobs:
+        parent = _int(j, "DAGManJobId")
+        if parent is not None and parent in present and parent != j.cluster_id:
+            children.setdefault(parent, []).append(j)
+        else:
+            roots.append(j)
+    out, seen = [], set()
+
+    def walk(j, depth):
+        if j.id in seen:
+            return
+        seen.add(j.id)
+        out.append((j, depth))
+        if j.proc_id == 0:
+            for c in children.get(j.cluster_id, ()):
+                walk(c, depth + 1)
+    for j in roots:
+        walk(j, 0)
+    for j in jobs:          # a cycle of DAGManJobIds: shown flat, never lost
+        walk(j, 0)
+    return out
+
+
+def node_cell(job, depth):
+    """OWNER/NODENAME of a DAG node: ' |-' and its node name, indented per level."""
+    name = _str(job, "DAGNodeName") or owner_of(job) or ""
+    return "   " * (depth - 1) + " |-" + name
+
+
+def job_view(jobs, now, trim=True, dag=False):
+    """The -nobatch table (jobDefault print format): header line then rows.
+    dag: node jobs under their DAGMan job, named in the OWNER/NODENAME column."""
+    depth = {}
+    if dag:
+        tree = dag_tree(jobs)
+        jobs = [j for j, _ in tree]
+        depth = {j.id: d for j, d in tree}
     idc, idcells = _id_cols(jobs)
     pri = [jobprio_cell(j) for j in jobs]
     pri_w = max([3] + [len(p) for p in pri if p is not None])
     mem = [memory_cell(j) for j in jobs]
-    cols = idc + [Col("OWNER", 14, left=True), Col("  SUBMITTED", 11), Col("    RUN_TIME", 12),
-                  Col("ST", 0), Col("PRI", pri_w, left=True), Col("SIZE", 4), Col("CMD", 0)]
+    cols = idc + [Col("OWNER/NODENAME" if dag else "OWNER", 14, left=True), Col("  SUBMITTED", 11),
+                  Col("    RUN_TIME", 12), Col("ST", 0), Col("PRI", pri_w, left=True),
+                  Col("SIZE", 4), Col("CMD", 0)]
     out = [header_line(cols)]
     for j, p, m in zip(jobs, pri, mem):
         q = _int(j, "QDate")
         rt = run_time(j, now)
+        d = depth.get(j.id, 0)
         cells = idcells(j) + [
-            owner_of(j) or alt_field(14),
+            node_cell(j, d) if d else (owner_of(j) or alt_field(14)),
             qdate(q) if q is not None else "",
             rt if rt is not None else "",
             status_cell(j),

@@ -208,12 +208,8 @@ def _param_debug():
 
 
 def _banner(log, spool):
-    from pycondorlite.version import CONDOR_VERSION
-    try:
-        from pycondorlite.cli.condor_version import version_line, platform_line
-        ver, plat = version_line(), platform_line()
-    except ImportError:
-        ver, plat = f"$CondorVersion: {CONDOR_VERSION} $", ""
+    from pycondorlite.version import version_line, platform_line
+    ver, plat = version_line(), platform_line()
     star = "*" * 54
     log.info(star)
     log.info("** condor_schedd (CONDOR_SCHEDD) STARTING UP")

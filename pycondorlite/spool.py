@@ -403,7 +403,7 @@ class Spool:
         """000 submit events for jobs that have a UserLog (after the commit, as the
         schedd logs only committed jobs). with_log: [(row index, proc CIAd)]."""
         from pycondorlite import userlog
-        from pycondorlite.cli.jobtools import schedd_address
+        from pycondorlite.address import schedd_address
         host = schedd_address(self.path)
         now = time.time()
         pairs = []

@@ -7,10 +7,11 @@ Ads are old ClassAd syntax, one `Attr = expr` a line; with -multiple a blank
 line ends an ad. Messages and exit codes are HTCondor's (advertise.cpp).
 """
 
-import socket
 import sys
 
 from pycondorlite import collector as coll
+from pycondorlite.address import collector_name
+from pycondorlite.cmdline import Opt, Parser, Usage
 
 PROG = "condor_advertise"
 
@@ -28,87 +29,70 @@ OTHER_CMDS = {
 }
 
 
-def usage(out, cmd, show_cmds):
-    out.write(f"Usage: {cmd} [options] <update-command> [<classad-filename>]\n")
-    out.write("Where options are:\n")
-    out.write("    -help             Display options\n")
-    out.write("    -version          Display Condor version\n")
-    out.write("    -pool <hostname>  Use this central manager\n")
-    out.write("    -debug            Show extra debugging info\n")
-    out.write("    -tcp              Ship classad via TCP (default)\n")
-    out.write("    -udp              Ship classad via UDP\n")
-    out.write("    -multiple         Publish multiple ads, separated by blank lines\n")
+def usage(cmd, show_cmds):
+    out = [f"Usage: {cmd} [options] <update-command> [<classad-filename>]\n",
+           "Where options are:\n",
+           "    -help             Display options\n",
+           "    -version          Display Condor version\n",
+           "    -pool <hostname>  Use this central manager\n",
+           "    -debug            Show extra debugging info\n",
+           "    -tcp              Ship classad via TCP (default)\n",
+           "    -udp              Ship classad via UDP\n",
+           "    -multiple         Publish multiple ads, separated by blank lines\n"]
     if show_cmds:
-        out.write("\nAnd <update-command> is one of:\n")
-        for c in sorted(UPDATE_CMDS | INVALIDATE_CMDS):
-            out.write(f"    {c}\n")
-    out.write("\nIf <classad-filename> does not exist or is -, classads will be read from "
-              "standard input\n")
-    out.write(f"Example: {cmd} -debug UPDATE_STARTD_AD adfile\n\n")
+        out.append("\nAnd <update-command> is one of:\n")
+        out.extend(f"    {c}\n" for c in sorted(UPDATE_CMDS | INVALIDATE_CMDS))
+    out.append("\nIf <classad-filename> does not exist or is -, classads will be read from "
+               "standard input\n")
+    out.append(f"Example: {cmd} -debug UPDATE_STARTD_AD adfile\n\n")
+    return "".join(out)
 
 
-def _prefix(arg, name):
-    return len(arg) > 1 and name.startswith(arg)
-
-
-def collector_name(pool=None):
-    if pool:
-        return pool
-    from pycondorlite.config import param
-    return param("COLLECTOR_HOST") or socket.getfqdn()
+OPTIONS = [
+    Opt("help", -1),
+    Opt("pool", -1, args=1, missing="-pool requires an argument.\n", usage_on_missing=True),
+    Opt("tcp", 1, key="ignored"), Opt("udp", 1, key="ignored"),
+    Opt("many-connections", 1, key="ignored"), Opt("fake-private-ad", 1, key="ignored"),
+    Opt("multiple", 1),
+    Opt("version", -1),
+    Opt("debug", -1),
+]
 
 
 def main(argv=None):
     args = sys.argv[1:] if argv is None else argv
+    parser = Parser(PROG, OPTIONS, usage=lambda prog: usage(prog, True), help_stream="stderr",
+                    unknown="Unknown argument: {arg}\n",
+                    error_usage_stream="stderr")
+    return parser.run(args, lambda hits: _body(hits, parser))
+
+
+def _body(hits, parser):
     cmd = PROG
     filename = None
     command = None
     multiple = False
     debug = False
     pool = None
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a in ("-help", "--help"):
-            usage(sys.stderr, cmd, True)
-            return 0
-        if a == "-pool":
-            i += 1
-            if i >= len(args):
-                sys.stderr.write("-pool requires an argument.\n\n")
-                usage(sys.stderr, cmd, False)
-                return 1
-            pool = args[i]
-        elif _prefix(a, "-tcp") or _prefix(a, "-udp") or _prefix(a, "-many-connections") \
-                or _prefix(a, "-fake-private-ad"):
-            pass
-        elif _prefix(a, "-multiple"):
+    for h in hits:
+        if h.key == "pool":
+            pool = h.value
+        elif h.key == "multiple":
             multiple = True
-        elif a == "-version":
-            from pycondorlite.cli.condor_version import version_line, platform_line
-            print(version_line())
-            print(platform_line())
-            return 0
-        elif a == "-debug":
+        elif h.key == "debug":
             debug = True
-        elif not a.startswith("-") or a == "-":
+        elif h.key is None:
+            a = h.arg
             if command is None:
                 if a not in UPDATE_CMDS | INVALIDATE_CMDS | OTHER_CMDS:
-                    sys.stderr.write(f"Unknown command name {a}\n\n")
-                    usage(sys.stderr, cmd, True)
-                    return 1
+                    raise Usage(f"Unknown command name {a}\n", usage=True)
                 command = a
             elif filename is None:
                 filename = a
             else:
                 sys.stderr.write(f"Extra argument: {a}\n\n")
-                usage(sys.stderr, cmd, False)
+                sys.stderr.write(usage(cmd, False))
                 return 1
-        else:
-            sys.stderr.write(f"Unknown argument: {a}\n\n")
-            usage(sys.stderr, cmd, False)
-            return 1
-        i += 1
 
     if filename is None or filename == "-":
         filename = "(stdin)"

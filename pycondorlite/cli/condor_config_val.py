@@ -3,6 +3,7 @@
 import sys
 
 from pycondorlite import config
+from pycondorlite.cmdline import Opt, Parser
 
 USAGE = """Usage: condor_config_val [options] variable [variable] ...
    where [options] is zero or more of:
@@ -13,25 +14,20 @@ USAGE = """Usage: condor_config_val [options] variable [variable] ...
 """
 
 
+OPTIONS = [Opt("verbose", 1), Opt("dump", 1), Opt("config", 1), Opt("help", 1),
+           Opt("version", 3)]
+PARSER = Parser("condor_config_val", OPTIONS, USAGE, unknown="", error_usage_stream="stderr")
+
+
 def main(argv=None):
     args = sys.argv[1:] if argv is None else argv
-    names = []
-    verbose = dump = show_config = False
-    for a in args:
-        if a in ("-help", "-h", "--help"):
-            sys.stdout.write(USAGE)
-            return 0
-        if a in ("-verbose", "-v"):
-            verbose = True
-        elif a in ("-dump", "-d"):
-            dump = True
-        elif a == "-config":
-            show_config = True
-        elif a.startswith("-"):
-            sys.stderr.write(USAGE)
-            return 1
-        else:
-            names.append(a)
+    return PARSER.run(args, _body)
+
+
+def _body(hits):
+    names = [h.arg for h in hits if h.key is None]
+    keys = {h.key for h in hits}
+    verbose, dump, show_config = "verbose" in keys, "dump" in keys, "config" in keys
     try:
         cfg = config.get_config()
     except config.ConfigError as e:

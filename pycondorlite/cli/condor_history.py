@@ -3,9 +3,8 @@
 import sqlite3
 import sys
 
-from pycondorlite import adformat, queueview
-from pycondorlite.cli.condor_q import render_custom
-from pycondorlite.cli.jobtools import dash_prefix, dash_colon_prefix
+from pycondorlite import adformat, printmask, queueview
+from pycondorlite.cmdline import MANY, Opt, Parser, Usage, job_id, text
 from pycondorlite.jobad import CIAd, JobAd, literal
 from pycondorlite.spool import Spool, SpoolError
 
@@ -30,12 +29,6 @@ USAGE = """Usage: condor_history [source] [restriction-list] [options]
 \t-autoformat[:lhVr,tng] <attr> [<attr2 ...]   Display attr(s) with automatic formatting
 \t-af[:lhVr,tng] <attr> [<attr2 ...]\t    Same as -autoformat above
 """
-
-
-class Fail(Exception):
-    def __init__(self, msg, code=1, usage=False):
-        super().__init__(msg)
-        self.code, self.usage = code, usage
 
 
 def _job(cid, pid, ad):
@@ -65,93 +58,92 @@ def history_view(jobs):
     return "".join(out)
 
 
+_AF_MISSING = ("Error: Argument {arg} requires at last one attribute parameter\n"
+               "\t\te.g. condor_history {arg} ClusterId")
+OPTIONS = [
+    Opt("long", 1, colon=True), Opt("xml", 3), Opt("json", 2),
+    Opt("backwards", 1), Opt("nobackwards", 3, key="forwards"), Opt("forwards", 4),
+    Opt("wide", 1, colon=True),
+    Opt("match", 1, args=1, key="limit",
+        missing="Error: Argument -match requires a number value  as a parameter."),
+    Opt("limit", 3, args=1,
+        missing="Error: Argument -match requires a number value  as a parameter."),
+    Opt("help", 1),
+    Opt("format", 1, args=2,
+        missing="Error: Argument -format requires a spec and classad attribute name "
+                "as parameters.\n\t\te.g. condor_history -format '%d' ClusterId"),
+    Opt("af", 2, args=MANY, colon=True, missing=_AF_MISSING),
+    Opt("autoformat", 5, args=MANY, colon=True, key="af", missing=_AF_MISSING),
+    Opt("constraint", 1, args=1, missing="Error: Argument {arg} requires another parameter"),
+    Opt("name", 1, args=1, missing="Error: Argument {arg} requires another parameter",
+        usage_on_missing=True),
+    Opt("pool", 1, args=1, missing="Error: Argument {arg} requires another parameter",
+        usage_on_missing=True),
+    Opt("file", 2, args=1, missing="Error: Argument {arg} requires another parameter",
+        usage_on_missing=True),
+    Opt("version", 1),
+]
+PARSER = Parser("condor_history", OPTIONS, USAGE, unknown="Error: unknown argument {arg}",
+                error_usage_stream="stdout")
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        return PARSER.run(argv, _body)
+    except (SpoolError, sqlite3.Error) as e:
+        sys.stderr.write("condor_history: %s\n" % e)
+        return 1
+
+
+def _body(hits):
     long_fmt = None
     backwards = True
     limit = None
     custom = []
     constraints = []
     ors = []
-    i = 0
-    n = len(argv)
-    try:
-        while i < n:
-            a = argv[i]
-            if dash_prefix(a, "long", 1):
-                long_fmt = long_fmt or "long"
-            elif dash_prefix(a, "xml", 3):
-                long_fmt = "xml"
-            elif dash_prefix(a, "json", 2):
-                long_fmt = "json"
-            elif dash_prefix(a, "backwards", 1):
-                backwards = True
-            elif dash_prefix(a, "nobackwards", 3) or dash_prefix(a, "forwards", 4):
-                backwards = False
-            elif dash_colon_prefix(a, "wide", 1)[0]:
-                pass
-            elif dash_prefix(a, "match", 1) or dash_prefix(a, "limit", 3):
-                i += 1
-                if i >= n:
-                    raise Fail("Error: Argument -match requires a number value  as a parameter.")
-                try:
-                    limit = int(argv[i])
-                except ValueError:
-                    limit = 0
-            elif dash_prefix(a, "help", 1):
-                raise Fail(None, code=0, usage=True)
-            elif dash_prefix(a, "format", 1):
-                if i + 2 >= n:
-                    raise Fail("Error: Argument -format requires a spec and classad attribute name "
-                               "as parameters.\n\t\te.g. condor_history -format '%d' ClusterId")
-                custom.append(("format", argv[i + 1], argv[i + 2]))
-                i += 2
-            elif a.startswith("-") and (dash_colon_prefix(a, "af", 2)[0]
-                                        or dash_colon_prefix(a, "autoformat", 5)[0]):
-                if i + 1 >= n or argv[i + 1].startswith("-"):
-                    raise Fail("Error: Argument %s requires at last one attribute parameter\n"
-                               "\t\te.g. condor_history %s ClusterId" % (a, a))
-                exprs = []
-                while i + 1 < n and not argv[i + 1].startswith("-"):
-                    i += 1
-                    exprs.append(argv[i])
-                custom.append(("af", a.partition(":")[2], exprs))
-            elif dash_prefix(a, "constraint", 1):
-                if i + 1 >= n:
-                    raise Fail("Error: Argument %s requires another parameter" % a)
-                i += 1
-                constraints.append(argv[i])
-            elif dash_prefix(a, "name", 1) or dash_prefix(a, "pool", 1) or dash_prefix(a, "file", 2):
-                i += 1
-                if i >= n:
-                    raise Fail("Error: Argument %s requires another parameter" % a, usage=True)
-            elif a.startswith("-"):
-                raise Fail(None, usage=True)
-            else:
-                cid, dot, pid = a.partition(".")
-                if cid.isdigit() and dot and pid.isdigit():
-                    ors.append(("cluster_id = ? AND proc_id = ?", (int(cid), int(pid)),
-                                "ClusterId == %s && ProcId == %s" % (cid, pid)))
-                elif cid.isdigit() and not dot:
-                    ors.append(("cluster_id = ?", (int(cid),), "ClusterId == %s" % cid))
-                else:
-                    ors.append(("owner = ?", (a,), 'Owner == "%s"' % a))
-            i += 1
-        for c in constraints:
+    for h in hits:
+        k = h.key
+        if k == "long":
+            long_fmt = long_fmt or "long"
+            for opt in (h.colon or "").split(","):
+                if opt in ("json", "xml"):
+                    long_fmt = opt
+        elif k in ("xml", "json"):
+            long_fmt = k
+        elif k == "backwards":
+            backwards = True
+        elif k == "forwards":
+            backwards = False
+        elif k == "limit":
             try:
-                adformat.check_expression(c)
+                limit = int(h.value)
             except ValueError:
-                raise Fail("Error:  could not parse constraint %s" % c)
-        return _show(long_fmt, backwards, limit, custom, constraints, ors)
-    except Fail as e:
-        if e.args and e.args[0]:
-            sys.stderr.write(str(e) + "\n")
-        if e.usage:
-            sys.stdout.write(USAGE)
-        return e.code
-    except (SpoolError, sqlite3.Error) as e:
-        sys.stderr.write("condor_history: %s\n" % e)
-        return 1
+                limit = 0
+        elif k == "format":
+            custom.append(("format", h.values[0], h.values[1]))
+        elif k == "af":
+            custom.append(("af", h.colon, h.values))
+        elif k == "constraint":
+            constraints.append(h.value)
+        elif k is None:
+            a = h.arg
+            jid = job_id(a)
+            if jid is not None and jid[1] >= 0:
+                ors.append(("cluster_id = ? AND proc_id = ?", jid))
+            elif jid is not None:
+                ors.append(("cluster_id = ?", (jid[0],)))
+            elif a[:1].isdigit():
+                raise Usage("Error: Argument %s is not a valid job id" % a)
+            else:
+                ors.append(("owner = ?", (text(a),)))
+    for c in constraints:
+        try:
+            adformat.check_expression(c)
+        except ValueError:
+            raise Usage("Error:  could not parse constraint %s" % c)
+    return _show(long_fmt, backwards, limit, custom, constraints, ors)
 
 
 def _show(long_fmt, backwards, limit, custom, constraints, ors):
@@ -176,16 +168,9 @@ def _show(long_fmt, backwards, limit, custom, constraints, ors):
             break
     out = []
     if custom:
-        out.append(render_custom(jobs, custom, ev))
-    elif long_fmt == "json":
-        if jobs:
-            out.append("[\n" + ",\n".join(adformat.json_ad(j.items()) for j in jobs) + "\n]\n")
-    elif long_fmt == "xml":
-        out.append(adformat.XML_HEADER)
-        out.extend(adformat.xml_ad(j.items()) for j in jobs)
-        out.append(adformat.XML_FOOTER)
-    elif long_fmt == "long":
-        out.extend(adformat.long_ad(j.items()) for j in jobs)
+        out.append(printmask.render(jobs, custom, ev))
+    elif long_fmt is not None:
+        out.append(adformat.whole_ads(long_fmt, [j.items() for j in jobs]))
     else:
         out.append(history_view(jobs))
     try:

@@ -10,23 +10,26 @@ the schedd in the foreground instead. Stop it with condor_off.
 import sys
 
 from pycondorlite.cli.condor_schedd import already_running_message
+from pycondorlite.cmdline import Opt, Parser
 
 PROG = "condor_master"
+PARSER = Parser(PROG, [Opt("foreground", 1, key="f"), Opt("background", 1, key="b"),
+                       Opt("t", -1, key="b"), Opt("help", 1), Opt("version", 1)],
+                f"Usage: {PROG} [-f]\n", unknown=f"{PROG}: unknown option {{arg}}")
 
 
 def main(argv=None):
     args = sys.argv[1:] if argv is None else argv
+    return PARSER.run(args, _body)
+
+
+def _body(hits):
     foreground = False
-    for a in args:
-        if a in ("-f", "-foreground"):
+    for h in hits:
+        if h.key == "f":
             foreground = True
-        elif a in ("-help", "--help", "-h"):
-            print(f"Usage: {PROG} [-f]")
-            return 0
-        elif a in ("-b", "-background", "-t"):
-            pass
-        else:
-            sys.stderr.write(f"{PROG}: unknown option {a}\nUsage: {PROG} [-f]\n")
+        elif h.key is None:
+            sys.stderr.write(f"{PROG}: unknown option {h.arg}\n" + PARSER.usage_text())
             return 1
     if foreground:
         from pycondorlite.cli import condor_schedd

@@ -10,7 +10,7 @@ import sqlite3
 import sys
 
 from pycondorlite import adformat, jobactions as ja
-from pycondorlite.cli.jobtools import dash_prefix, dash_colon_prefix
+from pycondorlite.cmdline import MAX_ID, Done, Opt, Parser, Usage, text
 from pycondorlite.spool import Spool, SpoolError
 
 PAST = {ja.REMOVE: "marked for removal", ja.REMOVE_X: "removed locally (remote state unknown)",
@@ -28,35 +28,39 @@ class Exit(Exception):
         self.code = code
 
 
-def usage(name, mode, code=1):
+def usage_text(name, mode):
     word = VERB[mode]
-    w = sys.stderr.write
-    w("Usage: %s [options] [constraints]\n" % name)
-    w(" where [options] is zero or more of:\n")
-    w("  -help               Display this message and exit\n")
-    w("  -version            Display version information and exit\n")
-    w("  -long               Display full result classad\n")
-    w("  -totals             Display success/failure totals\n")
-    w("  -debug              Display debugging information while running\n")
-    w("  -name schedd_name   Connect to the given schedd\n")
-    w("  -pool hostname      Use the given central manager to find daemons\n")
-    w("  -addr <ip:port>     Connect directly to the given \"sinful string\"\n")
+    out = ["Usage: %s [options] [constraints]\n" % name,
+           " where [options] is zero or more of:\n",
+           "  -help               Display this message and exit\n",
+           "  -version            Display version information and exit\n",
+           "  -long               Display full result classad\n",
+           "  -totals             Display success/failure totals\n",
+           "  -debug              Display debugging information while running\n",
+           "  -name schedd_name   Connect to the given schedd\n",
+           "  -pool hostname      Use the given central manager to find daemons\n",
+           "  -addr <ip:port>     Connect directly to the given \"sinful string\"\n"]
     if mode in (ja.REMOVE, ja.REMOVE_X):
-        w("  -reason reason      Use the given RemoveReason\n")
+        out.append("  -reason reason      Use the given RemoveReason\n")
     elif mode == ja.RELEASE:
-        w("  -reason reason      Use the given ReleaseReason\n")
+        out.append("  -reason reason      Use the given ReleaseReason\n")
     elif mode == ja.HOLD:
-        w("  -reason reason      Use the given HoldReason\n")
-        w("  -subcode number     Set HoldReasonSubCode\n")
+        out.append("  -reason reason      Use the given HoldReason\n")
+        out.append("  -subcode number     Set HoldReasonSubCode\n")
     if mode in (ja.REMOVE, ja.REMOVE_X):
-        w("  -forcex             Force the immediate local removal of jobs in the X state\n"
-          "                      (only affects jobs already being removed)\n")
-    w(" and where [constraints] is one of:\n")
-    w("  cluster.proc        %s the given job\n" % word)
-    w("  cluster             %s the given cluster of jobs\n" % word)
-    w("  user                %s all jobs owned by user\n" % word)
-    w("  -constraint expr    %s all jobs matching the boolean expression\n" % word)
-    w("  -all                %s all jobs (cannot be used with other constraints)\n" % word)
+        out.append("  -forcex             Force the immediate local removal of jobs in the X state\n"
+                   "                      (only affects jobs already being removed)\n")
+    out.append(" and where [constraints] is one of:\n")
+    out.append("  cluster.proc        %s the given job\n" % word)
+    out.append("  cluster             %s the given cluster of jobs\n" % word)
+    out.append("  user                %s all jobs owned by user\n" % word)
+    out.append("  -constraint expr    %s all jobs matching the boolean expression\n" % word)
+    out.append("  -all                %s all jobs (cannot be used with other constraints)\n" % word)
+    return "".join(out)
+
+
+def usage(name, mode, code=1):
+    sys.stderr.write(usage_text(name, mode))
     raise Exit(code)
 
 
@@ -115,7 +119,7 @@ class State:
     def proc_arg(self, arg):
         if _is_number_like(arg):
             c, rest = _strtol(arg)
-            if c <= 0:
+            if c <= 0 or c > MAX_ID:
                 sys.stderr.write("Invalid cluster # from %s.\n" % arg)
                 self.had_error = True
                 return
@@ -125,7 +129,7 @@ class State:
                 return
             if rest[0] == ".":
                 p, tail = _strtol(rest[1:])
-                if p < 0:
+                if p < 0 or p > MAX_ID:
                     sys.stderr.write("Invalid proc # from %s.\n" % arg)
                     self.had_error = True
                     return
@@ -134,6 +138,7 @@ class State:
                     return
             sys.stderr.write('Warning: unrecognized "%s" skipped.\n' % arg)
             return
+        arg = text(arg)
         self.users.append(arg)
         self.add_usercluster('Owner == "%s"' % arg, CT_USER)
 
@@ -150,89 +155,67 @@ def mode_from_name(name):
     return None
 
 
+def _options(mode):
+    return [
+        Opt("debug", 1, colon=True),
+        Opt("long", 1), Opt("totals", 3),
+        Opt("constraint", 1, args=1, no_dash=True,
+            missing="{prog}: -constraint requires another argument"),
+        Opt("all", 1),
+        Opt("addr", 2, args=1, no_dash=True, missing="{prog}: -addr requires another argument"),
+        Opt("reason", 1, args=1, missing="{prog}: -reason requires another argument"),
+        Opt("subcode", 1, args=1, missing="{prog}: -subcode requires another argument"),
+        Opt("forcex", 1 if mode == ja.REMOVE else 2),
+        Opt("name", 1, args=1, missing="{prog}: -name requires another argument"),
+        Opt("pool", 1, args=1, missing="{prog}: -pool requires another argument"),
+        Opt("version", 1), Opt("help", 1),
+    ]
+
+
 def parse(argv, st):
-    i = 0
-    n = len(argv)
-    while i < n:
-        a = argv[i]
-        if a.startswith("-"):
-            if dash_colon_prefix(a, "debug", 1)[0]:
-                pass
-            elif dash_prefix(a, "long", 1):
-                st.long = True
-            elif dash_prefix(a, "totals", 3):
-                st.totals = True
-            elif dash_prefix(a, "constraint", 1):
-                i += 1
-                if i >= n or argv[i].startswith("-"):
-                    sys.stderr.write("%s: -constraint requires another argument\n" % st.name)
-                    raise Exit(1)
-                try:
-                    adformat.check_expression(argv[i])
-                except ValueError:
-                    sys.stderr.write("%s: invalid constraint %s\n" % (st.name, argv[i]))
-                    raise Exit(1)
-                st.user_constraints.append(argv[i])
-                st.add_constraint(argv[i], CT_SIMPLE)
-            elif dash_prefix(a, "all", 1):
-                if st.has_constraint or st.has_usercluster:
-                    sys.stderr.write("%s: can't mix -all with other constraints\n" % st.name)
-                    raise Exit(1)
-                st.all = True
-                st.add_constraint("ClusterId >= 0", CT_ALL)
-            elif dash_prefix(a, "addr", 2):
-                i += 1
-                if i >= n or argv[i].startswith("-"):
-                    sys.stderr.write("%s: -addr requires another argument\n" % st.name)
-                    raise Exit(1)
-                if not (argv[i].startswith("<") and argv[i].endswith(">")):
-                    sys.stderr.write('%s: "%s" is not a valid address\n' % (st.name, argv[i]))
-                    sys.stderr.write("Should be of the form <ip.address.here:port>\n")
-                    sys.stderr.write("For example: <123.456.789.123:6789>\n")
-                    raise Exit(1)
-            elif dash_prefix(a, "reason", 1):
-                i += 1
-                if i >= n:
-                    sys.stderr.write("%s: -reason requires another argument\n" % st.name)
-                    raise Exit(1)
-                st.reason = argv[i]
-            elif dash_prefix(a, "subcode", 1):
-                i += 1
-                if i >= n:
-                    sys.stderr.write("%s: -subcode requires another argument\n" % st.name)
-                    raise Exit(1)
-                try:
-                    st.subcode = int(argv[i])
-                except ValueError:
-                    sys.stderr.write("Invalid -subcode %s!\n" % argv[i])
-                    raise Exit(1)
-            elif dash_prefix(a, "forcex", 1 if st.mode == ja.REMOVE else 2):
-                if st.mode in (ja.REMOVE, ja.REMOVE_X):
-                    st.mode = ja.REMOVE_X
-                else:
-                    sys.stderr.write("-forcex is only valid with condor_rm\n")
-                    usage(st.name, st.mode)
-            elif dash_prefix(a, "name", 1) or dash_prefix(a, "pool", 1):
-                opt = "-name" if dash_prefix(a, "name", 1) else "-pool"
-                i += 1
-                if i >= n:
-                    sys.stderr.write("%s: %s requires another argument\n" % (st.name, opt))
-                    raise Exit(1)
-            elif dash_prefix(a, "version", 1):
-                from pycondorlite.version import __version__
-                sys.stdout.write("$CondorVersion: %s pycondorlite $\n$CondorPlatform: pycondorlite $\n"
-                                 % __version__)
-                raise Exit(0)
-            elif dash_prefix(a, "help", 1):
-                usage(st.name, st.mode, 0)
+    parser = Parser(st.name, _options(st.mode), unknown="Unrecognized option: {arg}",
+                    usage=lambda prog: usage_text(prog, st.mode), help_stream="stderr")
+    for h in parser.parse(argv):
+        k = h.key
+        if k == "long":
+            st.long = True
+        elif k == "totals":
+            st.totals = True
+        elif k == "constraint":
+            try:
+                adformat.check_expression(h.value)
+            except ValueError:
+                raise Usage("%s: invalid constraint %s" % (st.name, h.value))
+            st.user_constraints.append(h.value)
+            st.add_constraint(h.value, CT_SIMPLE)
+        elif k == "all":
+            if st.has_constraint or st.has_usercluster:
+                raise Usage("%s: can't mix -all with other constraints" % st.name)
+            st.all = True
+            st.add_constraint("ClusterId >= 0", CT_ALL)
+        elif k == "addr":
+            if not (h.value.startswith("<") and h.value.endswith(">")):
+                raise Usage('%s: "%s" is not a valid address\n'
+                            "Should be of the form <ip.address.here:port>\n"
+                            "For example: <123.456.789.123:6789>" % (st.name, h.value))
+        elif k == "reason":
+            st.reason = h.value
+        elif k == "subcode":
+            try:
+                st.subcode = int(h.value)
+            except ValueError:
+                raise Usage("Invalid -subcode %s!" % h.value)
+            if not -2**31 <= st.subcode < 2**31:
+                raise Usage("Invalid -subcode %s!" % h.value)
+        elif k == "forcex":
+            if st.mode in (ja.REMOVE, ja.REMOVE_X):
+                st.mode = ja.REMOVE_X
             else:
-                sys.stderr.write("Unrecognized option: %s\n" % a)
-                usage(st.name, st.mode)
-        else:
+                raise Usage("-forcex is only valid with condor_rm", usage=True)
+        elif k is None:
             if st.has_constraint == CT_ALL:
-                usage(st.name, st.mode)
-            st.proc_arg(a)
-        i += 1
+                raise Usage(None, usage=True)
+            st.proc_arg(h.arg)
 
 
 def _totals_line(outcome):
@@ -344,7 +327,18 @@ def main(argv=None):
         if not argv:
             sys.stderr.write("You did not specify any jobs\n")
             usage(name, mode)
-        parse(argv, st)
+        try:
+            parse(argv, st)
+        except Done as e:
+            return e.code
+        except Usage as e:
+            if e.msg:
+                sys.stderr.write(e.msg + "\n")
+            if e.usage:
+                usage(name, st.mode)
+            return e.code
+        if st.had_error and not (st.has_constraint or st.has_usercluster or st.job_ids):
+            return 1
         if not st.has_constraint and not st.has_usercluster and not st.job_ids:
             sys.stderr.write("You did not specify any jobs\n")
             usage(name, st.mode)

@@ -8,25 +8,33 @@ detaches into the background. -t also copies the log to stderr.
 
 import sys
 
+from pycondorlite.cmdline import Opt, Parser
+
 PROG = "condor_schedd"
+
+
+PARSER = Parser(PROG, [Opt("foreground", 1, key="f"), Opt("t", -1), Opt("background", 1, key="b"),
+                       Opt("help", 1), Opt("version", 1)],
+                f"Usage: {PROG} [-f] [-t]\n", unknown=f"{PROG}: unknown option {{arg}}")
 
 
 def main(argv=None):
     args = sys.argv[1:] if argv is None else argv
+    return PARSER.run(args, _body)
+
+
+def _body(hits):
     foreground = False
     to_stderr = False
-    for a in args:
-        if a in ("-f", "-foreground"):
+    for h in hits:
+        if h.key == "f":
             foreground = True
-        elif a == "-t":
+        elif h.key == "t":
             to_stderr = True
-        elif a in ("-help", "--help", "-h"):
-            print(f"Usage: {PROG} [-f] [-t]")
-            return 0
-        elif a in ("-b", "-background"):
+        elif h.key == "b":
             foreground = False
-        else:
-            sys.stderr.write(f"{PROG}: unknown option {a}\nUsage: {PROG} [-f] [-t]\n")
+        elif h.key is None:
+            sys.stderr.write(f"{PROG}: unknown option {h.arg}\n" + PARSER.usage_text())
             return 1
     from pycondorlite import schedd
     if not foreground:

@@ -14,51 +14,24 @@ totals.cpp does. Secret attributes (passwords) are never shown.
 import sys
 import time
 
+from pycondorlite import adformat, printmask
 from pycondorlite import collector as coll
+from pycondorlite.cmdline import MANY, Opt, Parser, Usage
 
 PROG = "condor_status"
 
 
-def _usage(out):
-    out.write(f"Usage: {PROG} [help-opt] [query-opt] [display-opt] [custom-opts ...] [name ...]\n"
-              "    where [display-opt] is one of\n"
-              "\t-long\t\t\tDisplay entire classads\n"
-              "\t-json\t\t\tDisplay entire classads in JSON form\n"
-              "\t-total\t\t\tDisplay totals only\n"
-              "    and [custom-opts ...] are one or more of\n"
-              "\t-constraint <const>\tAdd constraint on classads\n"
-              "\t-autoformat[:lhVr,tng] <attr> [<attr2> [...]]\n"
-              "\t\t\t\tPrint attr(s) with automatic formatting\n")
-
-
-def _prefix(arg, name, min_len):
-    word = arg[1:] if arg.startswith("-") else None
-    if word is None:
-        return False
-    if word.startswith("-"):
-        word = word[1:]
-    return len(word) >= min_len and name.startswith(word)
-
-
-def format_value(v, quote_strings=False):
-    """An evaluated value as -af prints it (%v; %V quotes strings)."""
-    from pycondorlite.classad.value import Value
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, Value) or type(v).__name__ == "Value":
-        return "undefined" if int(v) == int(Value.Undefined) else "error"
-    if isinstance(v, str):
-        return '"' + v.replace('"', '\\"') + '"' if quote_strings else v
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return coll.format_real(v)
-    if isinstance(v, list):
-        return "{ " + ",".join(format_value(x, True) for x in v) + " }"
-    try:
-        return "[ " + "; ".join(f"{k} = {format_value(x, True)}" for k, x in v.items()) + " ]"
-    except Exception:
-        return str(v)
+USAGE = (f"Usage: {PROG} [help-opt] [query-opt] [display-opt] [custom-opts ...] [name ...]\n"
+         "    where [display-opt] is one of\n"
+         "\t-long\t\t\tDisplay entire classads\n"
+         "\t-json\t\t\tDisplay entire classads in JSON form\n"
+         "\t-xml\t\t\tDisplay entire classads in XML form\n"
+         "\t-total\t\t\tDisplay totals only\n"
+         "    and [custom-opts ...] are one or more of\n"
+         "\t-constraint <const>\tAdd constraint on classads\n"
+         "\t-format <fmt> <attr>\tPrint attribute attr using format fmt\n"
+         "\t-autoformat[:lhVr,tng] <attr> [<attr2> [...]]\n"
+         "\t\t\t\tPrint attr(s) with automatic formatting\n")
 
 
 def _activity_time(ad, now):
@@ -140,98 +113,52 @@ def _totals(ads, out):
                   "attribute totals)\n\n")
 
 
-def long_view(ads, out):
-    for ad in ads:
-        items = sorted(ad.public_items(), key=lambda kv: kv[0].lower())
-        for k, v in items:
-            out.write(f"{k} = {v}\n")
-        out.write("\n")
-
-
-def json_view(ads, out):
-    if not ads:
-        return
-    out.write("[\n")
-    out.write(",\n".join(ad.classad(private=False).printJson().rstrip("\n") for ad in ads))
-    out.write("\n]\n")
-
-
-def af_view(ads, exprs, opts, out):
-    from pycondorlite import classad
-    trees = [classad.ExprTree(e) for e in exprs]
-    sep = "\t" if "t" in opts else " "
-    for ad in ads:
-        cad = ad.classad(private=False)
-        fields = []
-        for e, tree in zip(exprs, trees):
-            if "r" in opts and e.lower() in ad.low and not coll.is_secret_attr(e):
-                s = ad.low[e.lower()]
-            elif coll.is_secret_attr(e):
-                s = "undefined"
-            else:
-                s = format_value(tree.eval(cad), "V" in opts)
-            if "l" in opts:
-                s = f"{e} = {s}"
-            if "," in opts:
-                s += ","
-            fields.append(s)
-        if "n" in opts:
-            out.write("".join(f + "\n" for f in fields))
-        else:
-            out.write(sep.join(fields) + "\n")
-        if "g" in opts:
-            out.write("\n")
+_AF_MISSING = "Error: Argument {arg} requires at last one attribute parameter"
+OPTIONS = [
+    Opt("help", 1),
+    Opt("long", 1, colon=True), Opt("json", 2), Opt("xml", 2), Opt("total", 2),
+    Opt("constraint", 3, args=1, missing="Error: Argument {arg} requires another argument"),
+    Opt("autoformat", 2, args=MANY, colon=True, key="af", missing=_AF_MISSING),
+    Opt("af", 2, args=MANY, colon=True, missing=_AF_MISSING),
+    Opt("format", 1, args=2, missing="Error: Argument {arg} requires format and attribute "
+                                     "parameters"),
+    Opt("startd", 2, key="ignored"), Opt("any", 2, key="ignored"),
+    Opt("machine", 2, key="ignored"), Opt("debug", -1, key="ignored"),
+    Opt("pool", 1, args=1, missing="Error: Argument {arg} requires another argument"),
+    Opt("version", 1),
+]
+PARSER = Parser(PROG, OPTIONS, USAGE, unknown="Error: unknown argument {arg}")
 
 
 def main(argv=None):
     args = sys.argv[1:] if argv is None else argv
+    return PARSER.run(args, _body)
+
+
+def _body(hits):
     view = "default"
     constraints = []
-    af = []
-    af_opts = ""
+    custom = []
     names = []
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a.startswith("-"):
-            head, _, opts = a.partition(":")
-            if _prefix(head, "help", 1):
-                _usage(sys.stdout)
-                return 0
-            if _prefix(head, "long", 1):
-                view = "long"
-            elif _prefix(head, "json", 2):
-                view = "json"
-            elif _prefix(head, "total", 2):
-                view = "total"
-            elif _prefix(head, "constraint", 3):
-                i += 1
-                if i >= len(args):
-                    sys.stderr.write(f"Error: Argument {a} requires another argument\n")
-                    return 1
-                constraints.append(args[i])
-            elif _prefix(head, "autoformat", 2) or _prefix(head, "af", 2):
-                view = "af"
-                af_opts = opts
-                i += 1
-                while i < len(args) and not args[i].startswith("-"):
-                    af.append(args[i])
-                    i += 1
-                if not af:
-                    sys.stderr.write(f"Error: Argument {a} requires at last one attribute "
-                                     f"parameter\n")
-                    return 1
-                continue
-            elif _prefix(head, "startd", 2) or _prefix(head, "any", 2) or \
-                    _prefix(head, "machine", 2) or head in ("-debug",):
-                pass
-            else:
-                sys.stderr.write(f"Error: unknown argument {a}\n")
-                _usage(sys.stderr)
-                return 1
-        else:
-            names.append(a)
-        i += 1
+    for h in hits:
+        k = h.key
+        if k in ("long", "json", "xml"):
+            view = k
+            for opt in (h.colon or "").split(","):
+                if k == "long" and opt in ("json", "xml"):
+                    view = opt
+        elif k == "total":
+            view = "total"
+        elif k == "constraint":
+            constraints.append(h.value)
+        elif k == "af":
+            view = "custom"
+            custom.append(("af", h.colon, h.values))
+        elif k == "format":
+            view = "custom"
+            custom.append(("format", h.values[0], h.values[1]))
+        elif k is None:
+            names.append(h.arg)
 
     from pycondorlite import classad
     trees = []
@@ -239,14 +166,12 @@ def main(argv=None):
         try:
             trees.append(classad.ExprTree(c))
         except Exception:
-            sys.stderr.write(f"Error: Argument {n} ({c}) is not a valid constraint\n")
-            return 1
-    from pycondorlite.spool import Spool
+            raise Usage(f"Error: Argument {n} ({c}) is not a valid constraint")
+    from pycondorlite.spool import Spool, SpoolError
     try:
         sp = Spool.open()
-    except Exception as e:
-        sys.stderr.write(f"Error: Couldn't contact the condor_collector: {e}\n")
-        return 1
+    except SpoolError as e:
+        raise Usage(f"Error: Couldn't contact the condor_collector: {e}")
     try:
         ads = coll.Collector(sp).ads()
     finally:
@@ -264,12 +189,10 @@ def main(argv=None):
         ads = kept
     ads.sort(key=lambda a: (_str_attr(a, "Machine") or "", a.name))
     out = sys.stdout
-    if view == "long":
-        long_view(ads, out)
-    elif view == "json":
-        json_view(ads, out)
-    elif view == "af":
-        af_view(ads, af, af_opts, out)
+    if view in ("long", "json", "xml"):
+        out.write(adformat.whole_ads(view, [ad.public_items() for ad in ads]))
+    elif view == "custom":
+        out.write(printmask.render(ads, custom, adformat.Evaluator(hidden=coll.is_secret_attr)))
     elif ads:
         default_view(ads, out, totals_only=(view == "total"))
     return 0

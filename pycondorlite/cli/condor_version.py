@@ -3,35 +3,32 @@
 import platform
 import sys
 
-from pycondorlite.version import CONDOR_VERSION, RELEASE_DATE, __version__
+from pycondorlite.cmdline import Opt, Parser, print_version
 
 USAGE = "Usage: condor_version [-arch] [-opsys] [-syscall] [-help]\n"
-
-
-def version_line():
-    return (f"$CondorVersion: {CONDOR_VERSION} {RELEASE_DATE} "
-            f"BuildID: pycondorlite PackageID: pycondorlite-{__version__} $")
-
-
-def platform_line():
-    return f"$CondorPlatform: {platform.machine().upper()}-{platform.system()} $"
+PARSER = Parser("condor_version", [Opt("help", 1), Opt("arch", -1), Opt("opsys", -1),
+                                   Opt("syscall", -1)], USAGE, unknown="", version=None)
 
 
 def main(argv=None):
     args = sys.argv[1:] if argv is None else argv
-    for arg in args:
-        if arg in ("-help", "-h", "--help"):
-            sys.stdout.write(USAGE)
-            return 0
-        if arg == "-arch":
+    return PARSER.run(args, _body)
+
+
+def _body(hits):
+    for h in hits:
+        if h.key == "arch":
             print(platform.machine().upper())
             return 0
-        if arg == "-opsys":
+        if h.key == "opsys":
             print(platform.system().upper())
             return 0
-        if arg != "-syscall":
+        if h.key is None:
             sys.stderr.write(USAGE)
             return 1
-    print(version_line())
-    print(platform_line())
+    print_version()
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
