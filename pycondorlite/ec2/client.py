@@ -461,12 +461,16 @@ class Client:
                            kind=errors.TRANSIENT, action="RunInstances")
         return _instance(instances[0], reply.get("OwnerId"))
 
-    def describe_instances(self, filters=None, instance_ids=None):
+    def describe_instances(self, filters=None, instance_ids=None, max_results=None):
+        """Every instance (all pages). max_results: the page size (EC2 allows up
+        to 1000; moto's default is 100), not with instance_ids."""
         args = {}
         if filters:
             args["Filters"] = _filters(filters)
         if instance_ids:
             args["InstanceIds"] = list(instance_ids)
+        elif max_results:
+            args["MaxResults"] = int(max_results)
         reservations = self._pages("DescribeInstances", "describe_instances", "Reservations", **args)
         return [_instance(i, r.get("OwnerId")) for r in reservations
                 for i in r.get("Instances") or ()]

@@ -29,7 +29,7 @@ import time
 from pycondorlite import userlog
 from pycondorlite.config import param_float, param_int
 from pycondorlite.dollardollar import DollarDollarError, expand_job_ad
-from pycondorlite.gridmanager import deltacloud
+from pycondorlite.gridmanager import deltacloud, ec2
 from pycondorlite.gridmanager.basejob import (
     COMPLETED, GM_DELETE, GM_DONE, HELD, REMOVED, BaseJob, LaunchError, NoResource)
 from pycondorlite.jobad import NOT_LITERAL, literal
@@ -37,7 +37,7 @@ from pycondorlite.jobad import NOT_LITERAL, literal
 # The GridResource prefix that selects each grid type's module, compared
 # case-insensitively as HTCondor's *JobAdMatch functions do (DCloudJobAdMatch:
 # 6 characters of "deltacloud"; EC2JobAdMatch: "ec2").
-GRID_TYPES = (("deltac", deltacloud),)
+GRID_TYPES = (("deltac", deltacloud), ("ec2", ec2))
 
 SCAN_INTERVAL = 0.25        # seconds between reads of the queue while jobs are active
 IDLE_INTERVAL = 1.0         # poll period with no grid jobs at all

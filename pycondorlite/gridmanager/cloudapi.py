@@ -82,7 +82,12 @@ def provider_info(client):
 
 def create(client, params):
     params = dict(params)
-    return Instance(_call(client.create_instance, params.pop("image_id", None), **params))
+    try:
+        return Instance(_call(client.create_instance, params.pop("image_id", None), **params))
+    except GoneError as e:
+        # 404 on the collection: what the create names (an image, a profile)
+        # does not exist; deltacloud-core answers so for InvalidAMIID.NotFound.
+        raise PermanentError(str(e)) from None
 
 
 def get(client, inst_id):

@@ -168,6 +168,7 @@ class DCloudJob(BaseJob):
         self.acted_at = 0.0             # monotonic time of our last action's answer
         self.check_since = None         # a state waits for a list started after this
         self.needs_start = jobad.literal("DeltacloudNeedsStart") is True
+        self.give_up = None             # a hold reason, once the look for the name is done
 
     def read_ids(self, jobad):
         self.name, self.inst_id = parse_grid_job_id(jobad.literal("GridJobId"))
@@ -344,6 +345,9 @@ class DCloudJob(BaseJob):
             self._adopted(inst, now)
         elif not self._active():
             self.state = GM_STOPPED
+        elif self.give_up:
+            self.resource.release_slot(self)
+            self.hold(self.give_up)
         elif not self.name_saved:
             self.state = GM_SAVE_INSTANCE_NAME
         else:
@@ -379,6 +383,10 @@ class DCloudJob(BaseJob):
         else:
             # The create may have happened anyway: look for the name before retrying.
             self._failed(now, f"create failed ({value})")
+            if now - self.first_failure > self.spec.retry_timeout:
+                # Failing for longer than DeltacloudRetryTimeout (a backend error
+                # passed through as 5xx, say): hold after the last look.
+                self.give_up = f"Create_Instance_Failure: {value}"
             self.check_since = now
             self.state = GM_CHECK_VM
 

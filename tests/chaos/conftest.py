@@ -422,22 +422,11 @@ def log_grid_names(path):
 
 # ------------------------------------------------------------------ the invariants
 
-def check_invariants(h, sim, submitted, removed, completed, names_by_job=None,
-                     relaunch_ok=False, foreign=()):
-    """Check the issue's invariants against the simulator's own instance list.
-
-    submitted: every job id submitted; removed / completed: those we condor_rm'd
-    / completed by stopping their instance. names_by_job: {name: {job ids}}
-    observed during the run. foreign: ids of instances made outside
-    pycondorlite (left out: they are nobody's). Returns figures; asserts at
-    the end so that the figures are complete when something fails."""
+def job_invariants(h, submitted):
+    """Every job submitted is in the queue or in history exactly once.
+    Returns (queue, {job: history JobStatus}, lost, twice, problems)."""
     q, hist = h.queue_state()
-    counts = sim.counts()
-    foreign = set(foreign)
-    live = [i for i in sim.instances() if i.get("serial") is not None and i["id"] not in foreign]
-    created = [r for r in sim.cloud.history_list() if r["id"] not in foreign]
     problems = []
-
     seen = {}
     for key in q:
         seen[key] = seen.get(key, 0) + 1
@@ -454,6 +443,23 @@ def check_invariants(h, sim, submitted, removed, completed, names_by_job=None,
         problems.append(f"jobs in queue/history more than once: {twice[:20]}")
     if strangers:
         problems.append(f"jobs nobody submitted: {strangers[:20]}")
+    return q, hist_status, lost, twice, problems
+
+
+def check_invariants(h, sim, submitted, removed, completed, names_by_job=None,
+                     relaunch_ok=False, foreign=()):
+    """Check the issue's invariants against the simulator's own instance list.
+
+    submitted: every job id submitted; removed / completed: those we condor_rm'd
+    / completed by stopping their instance. names_by_job: {name: {job ids}}
+    observed during the run. foreign: ids of instances made outside
+    pycondorlite (left out: they are nobody's). Returns figures; asserts at
+    the end so that the figures are complete when something fails."""
+    counts = sim.counts()
+    foreign = set(foreign)
+    live = [i for i in sim.instances() if i.get("serial") is not None and i["id"] not in foreign]
+    created = [r for r in sim.cloud.history_list() if r["id"] not in foreign]
+    q, hist_status, lost, twice, problems = job_invariants(h, submitted)
 
     # Instances: whose are they?
     owner = {}
