@@ -7,6 +7,11 @@ deltacloud_job.sub submitted exactly as written. The schedd matches the job,
 fills in its $$() values and launches the instance; condor_q shows it go from
 idle to running; condor_rm kills the instance in the cloud.
 
+Then the same matchmaking story on today's clouds: provider ads for two
+regions of the embedded EC2 (moto's server on loopback), an ordinary EC2
+submit file (ec2_job.sub beside this script) with $$() values, the instance
+as the EC2 API reports it, condor_rm, the instance terminated.
+
 Each step prints the command it runs and that command's real output; nothing
 is simulated in this script. A command that is not built yet is said to be
 missing, and the steps that need it are skipped. Everything runs in a scratch
@@ -25,6 +30,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SUB = os.path.join(HERE, "deltacloud_job.sub")
 AD = os.path.join(HERE, "provider_combination_1.ad")
+EC2_SUB = os.path.join(HERE, "ec2_job.sub")
+# (region, AMI, price per hour): the job ranks the providers by price.
+EC2_REGIONS = (("us-east-1", "ami-ac3fc9c5", "0.10"), ("eu-west-1", "ami-0f3a5c2b", "0.08"))
 PENDING = 3         # seconds the simulated cloud keeps a new instance PENDING
 
 
@@ -37,6 +45,7 @@ class Demo:
             if k.upper().startswith("_CONDOR_"):
                 del self.env[k]     # the scratch config decides
         self.cloud = None
+        self.ec2 = None
         self.schedd_started = False
         self.missing = []
 
@@ -156,6 +165,52 @@ class Demo:
             self.cloud_get(f"/instances/{inst_id}", status_only=True)
             self.note("instances in the cloud now (the mock's own four seed instances, none of ours):")
             self.cloud_get("/instances", names_only=True)
+        self.ec2_story()
+
+    def ec2_story(self):
+        """The same matchmaking story on EC2 (HTCondor's ec2 grid type)."""
+        from pycondorlite.ec2.embedded import EmbeddedEC2
+        self.step("7. Today's clouds: the embedded EC2 (moto's server on loopback), two regions")
+        self.ec2 = EmbeddedEC2(regions=tuple(r for r, _, _ in EC2_REGIONS)).start()
+        self.note(f"python -m pycondorlite.ec2.embedded --regions "
+                  f"{','.join(r for r, _, _ in EC2_REGIONS)} runs the same server by hand")
+        for region, ami, _ in EC2_REGIONS:
+            self.ec2.seed_image(region, ami, name="fedora13")
+            self.ec2.seed_key_pair(region, "mykeypair")
+            self.note(f"{region}: {self.ec2.url(region)}  (AMI {ami}, key pair mykeypair)")
+        for name, text in (("ec2_access_key", "AKIAIOSFODNN7EXAMPLE"),
+                           ("ec2_secret_key", "demo-secret-key-not-shown")):
+            fd = os.open(os.path.join(self.dir, name), os.O_WRONLY | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(text + "\n")
+        self.note("the account's keys are in ec2_access_key and ec2_secret_key (mode 0600)")
+
+        self.step("8. Provider ads for the two regions; an ordinary EC2 submit file with $$()")
+        with open(os.path.join(self.dir, "ec2_providers.ad"), "w") as f:
+            f.write(self.ec2_provider_ads())
+        self.run("cat", "ec2_providers.ad")
+        self.run("condor_advertise", "-multiple", "UPDATE_STARTD_AD", "ec2_providers.ad",
+                 check=True)
+        shutil.copy(EC2_SUB, os.path.join(self.dir, "ec2_job.sub"))
+        self.run("cat", "ec2_job.sub")
+        out = self.run("condor_submit", "ec2_job.sub", check=True).stdout
+        cid = out.rsplit("cluster", 1)[1].strip().rstrip(".")
+
+        self.step("9. Matched to the cheaper region (rank = -TARGET.PricePerHour), launched there")
+        self.watch(until_status="2", timeout=30, job=f"{cid}.0")
+        self.run("condor_q", "-grid")
+        self.run("condor_q", f"{cid}.0", "-af:h", "MATCH_EXP_GridResource", "EC2InstanceName",
+                 "EC2RemoteVirtualMachineName")
+        inst_id = self.job_attr("EC2InstanceName", job=f"{cid}.0")
+        if inst_id:
+            self.note("the instance, as the EC2 API reports it (DescribeInstances, boto3):")
+            self.describe(inst_id)
+
+        self.step("10. condor_rm: the instance is terminated, then the job leaves")
+        self.run("condor_rm", cid)
+        self.watch(until_status=None, timeout=30, job=f"{cid}.0")
+        if inst_id:
+            self.describe(inst_id)
 
     # ---- helpers ----------------------------------------------------------------
     def provider_ads(self):
@@ -173,31 +228,68 @@ class Demo:
             out.append(ad.rstrip("\n") + "\n")
         return "\n".join(out)
 
+    def ec2_provider_ads(self):
+        out = []
+        for region, ami, price in EC2_REGIONS:
+            out.append(f'''Name="ec2_{region}"
+MyType="Machine"
+Requirements=true
+PricePerHour={price}
+hardwareprofile="large"
+image="fedora13"
+ec2_url="{self.ec2.url(region)}"
+image_key="{ami}"
+hardwareprofile_key="m1.large"
+keypair="mykeypair"
+access_key_file="{self.dir}/ec2_access_key"
+secret_key_file="{self.dir}/ec2_secret_key"
+''')
+        return "\n".join(out)
+
+    def describe(self, inst_id):
+        """DescribeInstances of one instance, straight from the EC2 API (boto3)."""
+        region = "eu-west-1"
+        code = ("import boto3, json, sys\n"
+                f"ec2 = boto3.client('ec2', endpoint_url='http://127.0.0.1:{self.ec2.port}', "
+                f"region_name='{region}', aws_access_key_id='AKIAIOSFODNN7EXAMPLE', "
+                "aws_secret_access_key=open('ec2_secret_key').read().strip())\n"
+                f"i = ec2.describe_instances(InstanceIds=['{inst_id}'])"
+                "['Reservations'][0]['Instances'][0]\n"
+                "print(json.dumps({k: i.get(k) for k in ('InstanceId', 'ImageId', "
+                "'InstanceType', 'KeyName', 'State', 'Placement', 'Tags')}, indent=1, "
+                "default=str))\n")
+        print(f"$ python -c <DescribeInstances of {inst_id} in {region}>", flush=True)
+        done = subprocess.run([sys.executable, "-c", code], text=True, capture_output=True,
+                              env=dict(self.env, AWS_CONFIG_FILE="/dev/null",
+                                       AWS_SHARED_CREDENTIALS_FILE="/dev/null"), cwd=self.dir)
+        sys.stdout.write(done.stdout + done.stderr[-500:])
+        sys.stdout.flush()
+
     def condor_q(self):
         if self.have("condor_q"):
             return self.run("condor_q").stdout
         return ""
 
-    def job_attr(self, name):
-        done = self.run("condor_q", "1.0", "-af", name, show=False)
+    def job_attr(self, name, job="1.0"):
+        done = self.run("condor_q", job, "-af", name, show=False)
         v = done.stdout.strip()
         return None if done.returncode or v in ("", "undefined") else v
 
-    def watch(self, until_status, timeout):
+    def watch(self, until_status, timeout, job="1.0"):
         """Show condor_q each time the job changes (its ST letter, or its
         instance's state), until it has the status (None: has left the queue)."""
         last_row = last_grid = object()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             q = self.run("condor_q", "-nobatch", show=False)
-            m = re.search(r"(?m)^\s*1\.0\s.*$", q.stdout)
+            m = re.search(r"(?m)^\s*" + re.escape(job) + r"\s.*$", q.stdout)
             row = re.sub(r"\d+\+\d\d:\d\d:\d\d", "", m.group(0)) if m else None
             if row != last_row:
                 print("$ condor_q -nobatch", flush=True)
                 sys.stdout.write(q.stdout)
                 last_row = row
             if row is not None:
-                cmd = ("condor_q", "1.0", "-af:h", "JobStatus", "GridJobStatus", "GridJobId")
+                cmd = ("condor_q", job, "-af:h", "JobStatus", "GridJobStatus", "GridJobId")
                 g = self.run(*cmd, show=False)
                 if len(g.stdout.splitlines()) > 1 and g.stdout != last_grid:
                     print("$ " + " ".join(cmd), flush=True)
@@ -234,10 +326,13 @@ class Demo:
         print()
 
     def cleanup(self):
-        self.step("7. Stopping everything the demo started")
+        self.step("11. Stopping everything the demo started")
         if self.schedd_started:
             self.run("condor_off", "-master") if shutil.which("condor_off", path=self.env.get("PATH")) \
                 else self.note("condor_off missing; the schedd is left to exit with its spool")
+        if self.ec2 is not None:
+            print("# stopping the embedded EC2", flush=True)
+            self.ec2.stop()
         if self.cloud is not None:
             print(f"$ kill {self.cloud.pid}    # deltacloudd", flush=True)
             self.cloud.send_signal(signal.SIGTERM)

@@ -163,7 +163,7 @@ def description(job):
 def remote_host(job):
     uni = _int(job, "JobUniverse", js.UNIVERSE_VANILLA)
     if uni == js.UNIVERSE_GRID:
-        return _str(job, "EC2RemoteVmName") or _str(job, "GridResource")
+        return _str(job, "EC2RemoteVirtualMachineName") or _str(job, "GridResource")
     return _str(job, "RemoteHost")
 
 
@@ -484,7 +484,7 @@ def grid_resource_cell(job):
     host = s[ix3:ix4]
     mgr = mgr.replace(" ", "/")
     if grid_type == "ec2":
-        return "%s %s" % (grid_type, _str(job, "EC2RemoteVmName") or host)
+        return "%s %s" % (grid_type, _str(job, "EC2RemoteVirtualMachineName") or host)
     return "%s->%s %s" % (grid_type, mgr, host)
 
 
