@@ -6,12 +6,15 @@ Requirements expression, the job attributes it uses, the table of its
 top-level conditions with how many provider ads satisfy each, the last
 match / last failure, and the run analysis summary. Then, since grid pools
 are small, one line per provider ad saying whether it matches and, if not,
-the first failing clause of the job's Requirements or of the ad's own.
+the first failing clause of the job's Requirements or of the ad's own, or
+that it refused to launch the job lately, or is full (MaxInstances).
 """
 
 import time
 
+from pycondorlite import refusals
 from pycondorlite.collector import Collector, classad_from_texts, _true
+from pycondorlite.config import param_float
 from pycondorlite.negotiator import conjuncts, idents
 
 STATUS_WORDS = {2: "running", 3: "removed", 4: "completed", 5: "held", 6: "transferring output",
@@ -132,7 +135,11 @@ def better_analyze(spool, job, machine=None, now=None):
         else:
             w("\n")
 
-    rejected_by_job = rejected_by_ad = willing = 0
+    window = param_float("PROVIDER_REFUSAL_WINDOW", refusals.DEFAULT_WINDOW)
+    refused = {r.provider: r for r in refusals.recent(
+        refusals.parse(low.get(refusals.ATTR.lower())), now or time.time(), window)}
+    live = spool.instances_by_provider()
+    rejected_by_job = rejected_by_ad = willing = n_refused = n_full = 0
     detail = []
     jreq = jad.lookup("Requirements") if "requirements" in low else None
     for ad, p in zip(ads, prov):
@@ -152,13 +159,28 @@ def better_analyze(spool, job, machine=None, now=None):
                           f"{c or areq_text}\n")
             continue
         willing += 1
-        detail.append(f"    {ad.name}: matches\n")
+        limit = _lit_int(ad.text("MaxInstances"))
+        if ad.name in refused:
+            n_refused += 1
+            r = refused[ad.name]
+            detail.append(f"    {ad.name} refused the job at {_ctime(r.time)}: {r.reason}\n")
+        elif limit is not None and live.get(ad.name, 0) >= limit:
+            n_full += 1
+            detail.append(f"    {ad.name}: matches, but is full ({live.get(ad.name, 0)} of "
+                          f"MaxInstances {limit} instances)\n")
+        else:
+            detail.append(f"    {ad.name}: matches\n")
     machines = {(_lit_str(a.text("Machine")) or a.name) for a in ads}
     w(f"{sid}:  Run analysis summary ignoring user priority.  "
       f"Of {len(ads)} slots on {len(machines)} machines,\n")
     w(f"  {rejected_by_job:5d} slots are rejected by your job's requirements\n")
     w(f"  {rejected_by_ad:5d} slots reject your job because of their own requirements\n")
     w(f"  {willing:5d} slots match and are willing to run your job\n")
+    if n_refused:
+        w(f"  {n_refused:5d} of them refused to launch your job within the last "
+          f"{window:g} seconds\n")
+    if n_full:
+        w(f"  {n_full:5d} of them are full (MaxInstances)\n")
     if willing == 0:
         w("\nWARNING:  Be advised:\n   No machines matched the jobs's constraints\n")
     if detail:

@@ -331,6 +331,17 @@ class Collector:
         now = int(now if now is not None else time.time())
         return self._load(self.conn, now)
 
+    def ads_with_instances(self, now=None):
+        """The live ads as condor_status shows them: each with CurInstances, the
+        jobs of the queue that hold or may hold an instance there (counted as the
+        negotiator counts them against the ad's MaxInstances)."""
+        ads = self.ads(now)
+        live = self.spool.instances_by_provider()
+        for ad in ads:
+            ad.attrs["CurInstances"] = str(live.get(ad.name, 0))
+            ad._low = None
+        return ads
+
     def record_matches(self, conn, counts, now):
         """Inside the caller's transaction: bump CurMatches / LastMatched.
 

@@ -154,7 +154,9 @@ def _transition(action, job, reason, subcode, now):
     if action == RELEASE:
         back = job.literal("JobStatusOnRelease")
         new = back if isinstance(back, int) and not isinstance(back, bool) else js.IDLE
-        attrs = {"JobStatus": str(new), "ReleaseReason": quote(reason), "JobStatusOnRelease": None}
+        # ProviderRefusals go: a released job tries every provider again.
+        attrs = {"JobStatus": str(new), "ReleaseReason": quote(reason), "JobStatusOnRelease": None,
+                 "ProviderRefusals": None}
         for name in ("HoldReason", "HoldReasonCode", "HoldReasonSubCode"):
             t = job.text(name)
             if t is not None:

@@ -18,17 +18,29 @@ One cycle (Negotiator.negotiate):
    re-evaluated, so `Requirements = CurMatches < 10` works).
 5. One transaction records everything: per match the $$() expansion
    (MATCH_<name>, MATCH_EXP_<Attr>), Matched, CurrentHosts, NumJobMatches,
-   LastMatchTime, and the ad's CurMatches; jobs whose expansion fails are
-   held (`Cannot expand $$ expression (name).`); jobs no ad matches get
-   LastRejMatchReason / LastRejMatchTime. A crash can therefore never leave
-   a match without its expansion, nor record a match twice.
+   LastMatchTime, MatchedProvider (the ad's Name), and the ad's CurMatches;
+   jobs whose expansion fails are held (`Cannot expand $$ expression
+   (name).`); jobs no ad matches get LastRejMatchReason / LastRejMatchTime.
+   A crash can therefore never leave a match without its expansion, nor
+   record a match twice.
+
+Beyond HTCondor (issue: failover across providers):
+- A provider ad may say how many instances it can hold (`MaxInstances`):
+  the jobs matched to it that hold or may hold an instance are counted from
+  the spool (Spool.instances_by_provider) at every cycle, so no cycle and
+  no restart puts more there; a full ad is passed over.
+- A job whose launch a provider refused for capacity comes back unmatched
+  with the refusal in ProviderRefusals (refusals.py); ads that refused it
+  within PROVIDER_REFUSAL_WINDOW are passed over, and once every ad it
+  matches has refused it, it is held with a HoldReason that lists them.
 """
 
 import re
 import time
 
-from pycondorlite import dollardollar
+from pycondorlite import dollardollar, refusals
 from pycondorlite.collector import Collector, classad_from_texts
+from pycondorlite.config import param_float
 from pycondorlite.jobad import literal, NOT_LITERAL, quote as _quote
 
 GRID_UNIVERSE = 9
@@ -215,9 +227,9 @@ class _AdIndex:
 
 class _Provider:
     __slots__ = ("ad", "_classad", "revaluate", "cur", "last", "version", "used", "keep_cur",
-                 "cur_sensitive", "_cache", "needed")
+                 "cur_sensitive", "_cache", "needed", "room")
 
-    def __init__(self, ad, cache=None, needed=None):
+    def __init__(self, ad, cache=None, needed=None, live=0):
         self.ad = ad
         self._cache = cache
         # Lower-case names the jobs' expressions mention: the ClassAd holds only
@@ -235,6 +247,15 @@ class _Provider:
         self.last = ad.last_matched
         self.version = 0
         self.used = False
+        # MaxInstances: how many more jobs the ad may take (None: no limit).
+        self.room = None
+        limit = ad.low.get("maxinstances")
+        if limit is not None:
+            v = literal(limit)
+            if v is NOT_LITERAL:
+                v = self.classad.eval("MaxInstances")
+            if type(v) in (int, float):
+                self.room = max(0, int(v) - live)
         # Does any expression of the ad mention CurMatches? If not, a match
         # does not change how the ad evaluates (unless the job mentions it).
         self.cur_sensitive = any("curmatches" in idents(t) for t in ad.attrs.values())
@@ -287,7 +308,7 @@ _AD_ALWAYS = frozenset(("requirements", "rank", "curmatches", "wantadrevaluate")
 
 class _Autocluster:
     __slots__ = ("id", "job", "jobs", "classad", "cands", "evaluated", "dead", "cur_sensitive",
-                 "sig", "req_trees", "rank_tree")
+                 "sig", "req_trees", "rank_tree", "refused", "all_refused")
 
     def __init__(self, acid, job, sig=()):
         self.id = acid
@@ -301,6 +322,8 @@ class _Autocluster:
         self.cur_sensitive = True
         self.req_trees = None   # the job's Requirements, one tree per && conjunct
         self.rank_tree = None
+        self.refused = frozenset()  # names of the ads that refused these jobs lately
+        self.all_refused = None     # HoldReason once every matching ad has refused
 
 
 def _true(v):
@@ -459,16 +482,24 @@ class Negotiator:
             del self._ad_cache[k]
         acs, job_ac = self._autoclusters(jobs, ads)
         needed = _needed(acs)
-        providers = [_Provider(a, self._ad_cache, needed) for a in ads]
+        live = self.spool.instances_by_provider() if self.spool is not None else {}
+        providers = [_Provider(a, self._ad_cache, needed, live.get(a.name, 0)) for a in ads]
         res.autoclusters = len(acs)
         index = _AdIndex(ads)
+        window = param_float("PROVIDER_REFUSAL_WINDOW", refusals.DEFAULT_WINDOW)
+        for ac in acs:
+            ac.refused = refusals.refused_names(ac.job.text(refusals.ATTR), now, window)
 
         order = sorted(jobs, key=job_sort_key)
         matches = []            # (job, provider)
         no_match = []           # jobs whose autocluster matches no ad at all
+        refused = []            # (job, HoldReason): every matching ad refused it
         stamp = time.time()
         for job in order:
             ac = job_ac[job.id]
+            if ac.all_refused is not None:
+                refused.append((job, ac.all_refused))
+                continue
             if ac.dead:
                 continue
             if ac.cands is None:
@@ -479,9 +510,17 @@ class Negotiator:
                     continue
             p = self._pick(ac, providers, res)
             if p is None:
-                ac.dead = True  # every matching ad is taken this cycle
+                if ac.refused and ac.cands and all(
+                        providers[i].ad.name in ac.refused for _, i in ac.cands):
+                    ac.all_refused = refusals.hold_reason(refusals.recent(
+                        refusals.parse(ac.job.text(refusals.ATTR)), now, window))
+                    refused.append((job, ac.all_refused))
+                    continue
+                ac.dead = True  # every matching ad is taken (or full) this cycle
                 continue
             prov = providers[p]
+            if prov.room is not None:
+                prov.room -= 1
             stamp += 1e-6
             prov.last = stamp
             if prov.revaluate:
@@ -496,7 +535,7 @@ class Negotiator:
             matches.append((job, prov))
 
         if commit:
-            self._record(matches, no_match, providers, now, res)
+            self._record(matches, no_match, refused, now, res)
         else:
             res.matches = [(j.cluster_id, j.proc_id, p.ad.name) for j, p in matches]
             res.rejected = len(no_match)
@@ -510,7 +549,8 @@ class Negotiator:
             for t in ad.attrs.values():
                 seen_by_ads |= idents(t)
         self._ads_idents = frozenset(seen_by_ads)
-        base = frozenset(seen_by_ads | {"requirements", "rank"})
+        # (the refusals decide which ads a job may take, so they split autoclusters)
+        base = frozenset(seen_by_ads | {"requirements", "rank", refusals.ATTR.lower()})
         by_sig = {}
         job_ac = {}
         cluster_memo = {}
@@ -627,7 +667,7 @@ class Negotiator:
                 if best_rank is not None and rank < best_rank:
                     break
                 prov = providers[i]
-                if prov.used:
+                if prov.used or prov.room == 0 or prov.ad.name in ac.refused:
                     continue
                 if prov.version != ac.evaluated.get(i) and (prov.cur_sensitive
                                                             or ac.cur_sensitive):
@@ -651,12 +691,13 @@ class Negotiator:
             if changed:
                 continue
             if best is None:
-                # drop used ads so later jobs of this autocluster skip them fast
-                ac.cands = [(r, i) for r, i in ac.cands if not providers[i].used]
+                # drop used and full ads so later jobs of this autocluster skip them fast
+                ac.cands = [(r, i) for r, i in ac.cands
+                            if not providers[i].used and providers[i].room != 0]
             return best
 
     # -- recording ----------------------------------------------------
-    def _record(self, matches, no_match, providers, now, res):
+    def _record(self, matches, no_match, refused, now, res):
         sp = self.spool
         changes = {}
         held = []
@@ -674,9 +715,11 @@ class Negotiator:
             nmatch = nmatch if type(nmatch) is int else 0
             attrs = dict(extra)
             attrs.update({"Matched": "true", "CurrentHosts": "1",
-                          "NumJobMatches": str(nmatch + 1), "LastMatchTime": str(now)})
+                          "NumJobMatches": str(nmatch + 1), "LastMatchTime": str(now),
+                          "MatchedProvider": _quote(prov.ad.name)})
             changes[job.id] = attrs
             matched.append((job, prov))
+        held += refused
         for job, reason in held:
             nsys = job.literal("NumSystemHolds", 0)
             nsys = nsys if type(nsys) is int else 0

@@ -334,6 +334,10 @@ class Schedd:
             # Woken by our own gridmanager's writes (same connection): the
             # queue and the ads have not changed under us.
             self._nudged = False
+        if self.gm is not None and self.gm.rematch_pending:
+            # A provider refused a job, which is Idle again: match it elsewhere now.
+            self.gm.rematch_pending = False
+            self._nudged = True
         if now >= self._next_negotiation or (self._nudged and now >= self._next_nudged):
             self._nudged = False
             self._seen_version = self._data_version()

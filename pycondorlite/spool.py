@@ -4,13 +4,14 @@ Layout (schema version 1):
   meta(key, value)          next_cluster_id, ...
   schema_version(version)   one row; MIGRATIONS below bring a spool up to date
   clusters(cluster_id, ad)  the cluster ad, JSON {Name: expression text}, stored once
-  jobs(cluster_id, proc_id, job_status, owner, universe, matched, grid_job_id, ad)
-                            one row per proc; `ad` holds only what differs from the
+  jobs(cluster_id, proc_id, job_status, owner, universe, matched, grid_job_id, ad,
+       provider)        one row per proc; `ad` holds only what differs from the
                             cluster ad (NULL when nothing does). ClusterId, ProcId and
                             JobStatus live only in their columns; owner, universe,
-                            matched and grid_job_id are indexed copies of the merged
-                            ad's Owner, JobUniverse, Matched and GridJobId, refreshed
-                            on every write (see _columns).
+                            matched, grid_job_id and provider (schema v4) are indexed
+                            copies of the merged ad's Owner, JobUniverse, Matched,
+                            GridJobId and MatchedProvider, refreshed on every write
+                            (see _columns).
   history(seq, cluster_id, proc_id, owner, completion_date, ad, base_id)
                             finished jobs, newest = highest seq: `ad` holds what
                             differs from history_bases(id, ad), the public cluster
@@ -40,6 +41,7 @@ API (ads are {Name: ClassAd expression text}; a JobAd is jobad.JobAd):
                                         EnteredCurrentStatus here (set_status_attrs)
   sp.job_states(ids) -> {id: (status, matched)}    the guards' view, inside a transaction
   sp.grid_job_rows() -> [(cid, pid, status, matched, grid_job_id)]   the gridmanager's scan
+  sp.instances_by_provider() -> {provider ad name: jobs that hold or may hold an instance}
   sp.spool_id                           a random id made with the spool (instance names)
   sp.set_cluster_attrs(cid, {...}), sp.move_to_history(ids, attrs), sp.history(...)
   sp.archive([(JobAd, attrs)], when)    move jobs already read into history
@@ -103,13 +105,20 @@ MIGRATIONS = [
     (3, [
         "INSERT INTO meta (key, value) VALUES ('spool_id', lower(hex(randomblob(5))))",
     ]),
+    # v4: the provider ad a job is matched to (MatchedProvider), so that the
+    # negotiator counts each ad's live instances from the queue (MaxInstances).
+    (4, [
+        "ALTER TABLE jobs ADD COLUMN provider TEXT",
+        "CREATE INDEX jobs_provider ON jobs (provider) WHERE provider IS NOT NULL",
+        # no job of an older spool is matched to an ad by name: nothing to copy
+    ]),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 # Attributes that live in columns and never in the stored JSON.
 _ID_ATTRS = {"clusterid", "procid", "jobstatus"}
 # Attributes copied into indexed columns.
-_COLUMN_ATTRS = {"owner", "jobuniverse", "matched", "gridjobid"}
+_COLUMN_ATTRS = {"owner", "jobuniverse", "matched", "gridjobid", "matchedprovider"}
 
 
 class SpoolError(Exception):
@@ -131,7 +140,7 @@ def _int_of(text, attr):
 
 
 def _columns(cluster, proc):
-    """(owner, universe, matched, grid_job_id) of a merged ad, from literal texts."""
+    """(owner, universe, matched, grid_job_id, provider) of a merged ad, from literal texts."""
     def val(low):
         hit = proc.get(low) or cluster.get(low)
         if hit is None:
@@ -142,10 +151,12 @@ def _columns(cluster, proc):
     universe = val("jobuniverse")
     matched = val("matched")
     gid = val("gridjobid")
+    provider = val("matchedprovider")
     return (owner if isinstance(owner, str) else None,
             universe if isinstance(universe, int) and not isinstance(universe, bool) else None,
             int(matched) if isinstance(matched, (bool, int)) else None,
-            gid if isinstance(gid, str) else None)
+            gid if isinstance(gid, str) else None,
+            provider if isinstance(provider, str) else None)
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))    # json.dumps makes one a call
@@ -392,7 +403,8 @@ class Spool:
                 raise SpoolError(f"cluster {cid} already exists")
             c.execute("INSERT INTO clusters (cluster_id, ad) VALUES (?, ?)", (cid, _dumps(cluster)))
             c.executemany("INSERT INTO jobs (cluster_id, proc_id, job_status, owner, universe, "
-                          "matched, grid_job_id, ad) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                          "matched, grid_job_id, provider, ad) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          rows)
             c.execute("UPDATE meta SET value = max(value, ?) WHERE key = 'next_cluster_id'",
                       (cid + 1,))
         if log_events and with_log:
@@ -545,7 +557,8 @@ class Spool:
             rows.append((status,) + _columns(cluster, proc) + (_dumps(proc), cid, pid))
             done.add(key)
         c.executemany("UPDATE jobs SET job_status = ?, owner = ?, universe = ?, matched = ?, "
-                      "grid_job_id = ?, ad = ? WHERE cluster_id = ? AND proc_id = ?", rows)
+                      "grid_job_id = ?, provider = ?, ad = ? WHERE cluster_id = ? AND proc_id = ?",
+                      rows)
         return done
 
     def job_states(self, ids):
@@ -564,6 +577,14 @@ class Spool:
         from the indexed columns only (the gridmanager's cheap scan)."""
         return self.conn.execute("SELECT cluster_id, proc_id, job_status, matched, grid_job_id "
                                  "FROM jobs WHERE universe = 9").fetchall()
+
+    def instances_by_provider(self):
+        """{provider ad name: jobs matched to it that hold, or may yet hold, an
+        instance there}: matched ones (a launch may come) and those whose
+        GridJobId still names something at the provider (being destroyed)."""
+        return dict(self.conn.execute(
+            "SELECT provider, count(*) FROM jobs WHERE provider IS NOT NULL "
+            "AND (matched = 1 OR grid_job_id IS NOT NULL) GROUP BY provider").fetchall())
 
     def count(self):
         """The number of jobs in the queue."""
@@ -596,7 +617,8 @@ class Spool:
                 for pid, ad in c.execute("SELECT proc_id, ad FROM jobs WHERE cluster_id = ?", (cid,)):
                     proc = CIAd.from_dict(json.loads(ad)) if ad else CIAd()
                     rows.append(_columns(cluster, proc) + (cid, pid))
-                c.executemany("UPDATE jobs SET owner = ?, universe = ?, matched = ?, grid_job_id = ? "
+                c.executemany("UPDATE jobs SET owner = ?, universe = ?, matched = ?, grid_job_id = ?, "
+                              "provider = ? "
                               "WHERE cluster_id = ? AND proc_id = ?", rows)
             return 1
 

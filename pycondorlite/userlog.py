@@ -19,6 +19,7 @@ JOB_TERMINATED = 5
 JOB_ABORTED = 9
 JOB_HELD = 12
 JOB_RELEASED = 13
+REMOTE_ERROR = 21
 GRID_RESOURCE_UP = 25
 GRID_RESOURCE_DOWN = 26
 GRID_SUBMIT = 27
@@ -98,6 +99,14 @@ def released(cid, pid, reason=None, when=None):
     if reason:
         body += f"\t{reason}\n"
     return Event(JOB_RELEASED, cid, pid, body, when)
+
+
+def remote_error(cid, pid, daemon, host, message, critical=True, when=None):
+    """021 (HTCondor's RemoteErrorEvent): "Error" (critical) or "Message" from a
+    daemon on a host, each line of the message indented by a tab."""
+    body = f"{'Error' if critical else 'Message'} from {daemon} on {host}:\n"
+    body += "".join(f"\t{line}\n" for line in message.split("\n"))
+    return Event(REMOTE_ERROR, cid, pid, body, when)
 
 
 def grid_resource_up(cid, pid, resource=None, when=None):

@@ -173,7 +173,7 @@ def _body(hits):
     except SpoolError as e:
         raise Usage(f"Error: Couldn't contact the condor_collector: {e}")
     try:
-        ads = coll.Collector(sp).ads()
+        ads = coll.Collector(sp).ads_with_instances()
     finally:
         sp.close()
     if names:

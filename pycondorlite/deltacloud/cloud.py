@@ -73,6 +73,7 @@ class MockCloud:
         self.history = {}            # serial -> {id, name, created_at, destroyed_at}
         self.created_count = 0
         self.destroyed_count = 0
+        self.capacity = []           # refusals for capacity: see refuse_capacity
         self._journal = None
         self._journal_lines = 0
         loaded = self._load() if state_file else False
@@ -145,6 +146,40 @@ class MockCloud:
             n += 1
         return f"inst{n}"
 
+    def refuse_capacity(self, code="InsufficientInstanceCapacity", image_id=None, hwp_id=None,
+                        realm_id=None, max_live=None):
+        """Refuse creates for capacity, as a real provider behind deltacloud-core
+        would (502, the backend's words): those of this image / profile / realm
+        (None: any), once max_live of them run (None: always). `code` is one of
+        EC2's capacity codes (pycondorlite.ec2.faultproxy.CAPACITY_MESSAGES)."""
+        from pycondorlite.ec2.faultproxy import CAPACITY_MESSAGES
+        if code not in CAPACITY_MESSAGES:
+            raise ValueError(f"unknown capacity code {code!r}")
+        with self.lock:
+            self.capacity.append({"code": code, "image_id": image_id, "hwp_id": hwp_id,
+                                  "realm_id": realm_id, "max_live": max_live})
+
+    def clear_capacity(self):
+        with self.lock:
+            self.capacity.clear()
+
+    def _check_capacity(self, image_id, hwp_id, realm_id):
+        """Raise the refusal of the first capacity rule that applies (under the lock)."""
+        from pycondorlite.ec2.faultproxy import CAPACITY_MESSAGES
+        for rule in self.capacity:
+            if any(rule[k] is not None and rule[k] != v for k, v in
+                   (("image_id", image_id), ("hwp_id", hwp_id), ("realm_id", realm_id))):
+                continue
+            if rule["max_live"] is not None:
+                live = sum(1 for r in self.instances.values() if r.get("serial") is not None
+                           and all(rule[k] is None or r[k] == v for k, v in
+                                   (("image_id", image_id), ("hwp_id", hwp_id),
+                                    ("realm_id", realm_id))))
+                if live < rule["max_live"]:
+                    continue
+            _, words = CAPACITY_MESSAGES[rule["code"]]
+            raise CloudError(502, f"{rule['code']}: " + words.format(type=hwp_id, zone=realm_id))
+
     def create_instance(self, owner, params):
         """Create from request params (image_id required).  Returns the view."""
         image_id = params["image_id"]
@@ -158,6 +193,7 @@ class MockCloud:
         now = self.clock()
         user_data = params.get("user_data")
         with self.lock:
+            self._check_capacity(image_id, hwp_id, realm_id)
             id = self._next_id()
             self.created_count += 1
             serial = self.created_count

@@ -415,6 +415,10 @@ class Simulator:
     def counts(self):
         return self.cloud.counts()
 
+    def refuse_capacity(self, **kw):
+        """Creates refused for capacity (MockCloud.refuse_capacity)."""
+        self.cloud.refuse_capacity(**kw)
+
     def set_faults(self, **kw):
         self.faults.update(**kw)
         return self.faults

@@ -85,6 +85,7 @@ class GridManager:
         self.results = queue.SimpleQueue()
         self.requests_in_flight = 0
         self.closing = False
+        self.rematch_pending = False    # a refused job went back to Idle: negotiate soon
         self._writes = []
         self._loose_events = []         # (job, event) not tied to a guarded write
         self._last_scan = float("-inf")

@@ -17,7 +17,8 @@ handing the job back) and the grid-resource down/up events.
 import random
 import time
 
-from pycondorlite import userlog
+from pycondorlite import refusals, userlog
+from pycondorlite.config import param_float
 from pycondorlite.jobad import quote as _quote
 
 # States every grid type has (HTCondor's GM_* names).
@@ -266,6 +267,38 @@ class BaseJob:
         total = total if isinstance(total, (int, float)) and not isinstance(total, bool) else 0
         return {"RemoteWallClockTime": str(float(total + max(0, int(time.time()) - start))),
                 "JobCurrentStartDate": None}
+
+    def rematch_after_refusal(self, reason, hold_reason, code=0, subcode=0):
+        """The provider refused the launch for capacity or quota, and a look
+        found nothing of it there: the job goes back to Idle, unmatched, with
+        the refusal in ProviderRefusals and a 021 event, for the negotiator to
+        match it elsewhere (refusals.py). A job that came through no provider
+        ad (a literal grid_resource) has nowhere else to go: it is held."""
+        provider = self.jobad.literal("MatchedProvider")
+        if not isinstance(provider, str) or self.jobad.literal("Matched") is not True:
+            self.hold(hold_reason, code, subcode)
+            return
+        t = int(time.time())
+        window = param_float("PROVIDER_REFUSAL_WINDOW", refusals.DEFAULT_WINDOW)
+        record = refusals.add(self.jobad.text(refusals.ATTR),
+                              refusals.Refusal(provider, t, reason), t, window)
+        attrs = dict(self.leaving_attrs(), Matched="false", CurrentHosts="0",
+                     MatchedProvider=None, GridJobStatus=None, Managed='"Schedd"')
+        attrs[refusals.ATTR] = record
+        self.gm.log.info("job %s: %s refused the launch (%s); matching it again", self.label,
+                         provider, reason)
+
+        def done(ok):
+            if ok:
+                self.resource.release_slot(self)
+                self.state = GM_DONE
+                self.gm.rematch_pending = True
+            else:
+                self.stale = True
+        self.write(attrs, statuses=(IDLE, RUNNING), then=done)
+        self.gm.event(self, userlog.remote_error(
+            *self.key, "gridmanager", provider,
+            f"The provider refused to launch the job: {reason}", critical=False), guarded=True)
 
     # ---- the shared states --------------------------------------------------------
     def _state_HOLD(self, now):

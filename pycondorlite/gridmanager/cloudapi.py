@@ -5,9 +5,18 @@ in deltacloud.py only see: create, get, list_instances, action, destroy, and
 the error kinds of gridmanager/errors.py.
 """
 
+import re
+
 from pycondorlite.deltacloud import client as dc
-from pycondorlite.gridmanager.errors import (AuthError, CloudError, GoneError, NotAllowedError,
-                                             PermanentError, TransientError)
+from pycondorlite.ec2.errors import CAPACITY, KIND_BY_CODE
+from pycondorlite.gridmanager.errors import (AuthError, CapacityError, CloudError, GoneError,
+                                             NotAllowedError, PermanentError, TransientError)
+
+# A Deltacloud server passes its backend's error text through (deltacloud-core:
+# ProviderError, 500/502): EC2's capacity and quota codes in it are a refusal
+# for capacity, whatever the status.
+_CAPACITY = re.compile(r"\b(%s)\b" % "|".join(
+    re.escape(code) for code, kind in KIND_BY_CODE.items() if kind == CAPACITY))
 
 
 class Instance:
@@ -40,6 +49,9 @@ def _translate(e):
     if isinstance(e, CloudError):
         return e
     msg = str(e) or type(e).__name__
+    m = _CAPACITY.search(msg) if isinstance(e, (dc.TransientError, dc.DeltacloudError)) else None
+    if m:
+        return CapacityError(msg[m.start():], code=m.group(1))     # the backend's own words
     if isinstance(e, dc.AuthError):
         return AuthError(msg)
     if isinstance(e, dc.NotFound):

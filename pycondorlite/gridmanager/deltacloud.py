@@ -32,7 +32,8 @@ from pycondorlite.gridmanager import cloudapi
 from pycondorlite.gridmanager.basejob import (
     BACKOFF_MAX, COMPLETED, GM_DELETE, GM_DONE, HELD, IDLE, REMOVED, RUNNING, BaseJob, LaunchError,
     quote, text_value)
-from pycondorlite.gridmanager.errors import (GoneError, NotAllowedError, PermanentError)
+from pycondorlite.gridmanager.errors import (CapacityError, GoneError, NotAllowedError,
+                                             PermanentError)
 from pycondorlite.gridmanager.resource import BaseResource
 
 GRID_TYPE = "deltacloud"
@@ -169,6 +170,7 @@ class DCloudJob(BaseJob):
         self.check_since = None         # a state waits for a list started after this
         self.needs_start = jobad.literal("DeltacloudNeedsStart") is True
         self.give_up = None             # a hold reason, once the look for the name is done
+        self.refusal = None             # the cloud's words: a launch refused for capacity
 
     def read_ids(self, jobad):
         self.name, self.inst_id = parse_grid_job_id(jobad.literal("GridJobId"))
@@ -348,6 +350,8 @@ class DCloudJob(BaseJob):
         elif self.give_up:
             self.resource.release_slot(self)
             self.hold(self.give_up)
+        elif self.refusal:
+            self.rematch_after_refusal(self.refusal, f"Create_Instance_Failure: {self.refusal}")
         elif not self.name_saved:
             self.state = GM_SAVE_INSTANCE_NAME
         else:
@@ -380,6 +384,12 @@ class DCloudJob(BaseJob):
         elif isinstance(value, PermanentError):
             self.resource.release_slot(self)
             self.hold(f"Create_Instance_Failure: {value}")
+        elif isinstance(value, CapacityError):
+            # Refused for capacity: once a look shows nothing of it, match elsewhere.
+            self._succeeded()
+            self.refusal = str(value)
+            self.check_since = now
+            self.state = GM_CHECK_VM
         else:
             # The create may have happened anyway: look for the name before retrying.
             self._failed(now, f"create failed ({value})")

@@ -23,7 +23,8 @@ Durable facts, so that nothing is launched twice whatever crashes:
 Errors (pycondorlite.ec2's kinds): auth, a bad request -> hold with the
 cloud's words; not found -> the instance is gone; throttling, 5xx and
 connection failures -> retry with backoff (after a failed launch: look
-first); capacity and instance limits -> their own hold for now.
+first); capacity and instance limits -> after a look that finds nothing, back to Idle
+unmatched for the negotiator to try the next provider (basejob.rematch_after_refusal).
 Credentials are read from the job's two files for every request that needs
 them (HTCondor's GAHP reads them the same way) and are never written down.
 """
@@ -257,6 +258,7 @@ class EC2Job(BaseJob):
         self.attached = jobad.literal("JobStatus") == RUNNING   # elastic IP / volumes done
         self.spot_state = None
         self.spot_seen = False          # a list has reported on our spot request
+        self.refusal = None             # the cloud's words: a launch refused for capacity
 
     def read_ids(self, jobad):
         self.token, self.inst_id = parse_grid_job_id(jobad.literal("GridJobId"))
@@ -478,6 +480,12 @@ class EC2Job(BaseJob):
             self._failed(now, f"launch failed ({value})")
             self.check_since = now
             self.state = GM_SEEK_INSTANCE_ID
+        elif isinstance(value, CapacityError):
+            # Refused for capacity: once a look shows nothing of it, match elsewhere.
+            self._succeeded()
+            self.refusal = str(value)
+            self.check_since = now
+            self.state = GM_SEEK_INSTANCE_ID
         else:
             self.resource.release_slot(self)
             self._hold_refusal(value, 12)
@@ -503,6 +511,8 @@ class EC2Job(BaseJob):
             self._adopted(inst, now)
         elif not self._active():
             self.state = GM_DELETE
+        elif self.refusal:
+            self.rematch_after_refusal(self.refusal, self.refusal, EC2_CONNECTION_PROBLEM, 12)
         else:
             self.state = GM_CREATE_KEY_PAIR
 
@@ -700,6 +710,11 @@ class EC2Job(BaseJob):
             self._failed(now, f"spot request failed ({value})")
             self.check_since = now
             self.state = GM_SPOT_CHECK
+        elif isinstance(value, CapacityError):
+            self._succeeded()
+            self.refusal = str(value)
+            self.check_since = now
+            self.state = GM_SPOT_CHECK
         else:
             self.resource.release_slot(self)
             self._hold_refusal(value, 17)
@@ -721,6 +736,8 @@ class EC2Job(BaseJob):
             self.state = GM_SPOT_SUBMITTED
         elif self.status == REMOVED or self.status == HELD:
             self.state = GM_DELETE
+        elif self.refusal:
+            self.rematch_after_refusal(self.refusal, self.refusal, EC2_CONNECTION_PROBLEM, 17)
         else:
             self.state = GM_CREATE_KEY_PAIR
 

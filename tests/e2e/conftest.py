@@ -75,10 +75,6 @@ class Stack:
                                  f"{done.stdout}{done.stderr}")
         return done
 
-    def has_tool(self, name):
-        module = {"condor_hold": "condor_rm", "condor_release": "condor_rm"}.get(name, name)
-        return os.path.isfile(os.path.join(REPO, "pycondorlite", "cli", module + ".py"))
-
     def start_schedd(self):
         self.schedd = subprocess.Popen(
             [sys.executable, "-c",
@@ -125,17 +121,7 @@ class Stack:
         return open(p).read() if os.path.exists(p) else ""
 
     def remove(self, *args):
-        """condor_rm, or what it does when the command is not built yet."""
-        if self.has_tool("condor_rm"):
-            return self.tool("condor_rm", *args)
-        with self.spool() as sp:
-            ids = sp.job_ids() if args == ("-all",) else sp.job_ids(
-                "cluster_id = ?", (int(args[0].split(".")[0]),))
-            sp.update({tuple(i): {"JobStatus": "3",
-                                  "RemoveReason": '"via condor_rm (by user tester)"'}
-                       for i in ids})
-            sp.nudge_schedd()
-        return None
+        return self.tool("condor_rm", *args)
 
 
 @pytest.fixture

@@ -42,9 +42,8 @@ def test_reference_example_end_to_end(stack, e2e, tmp_path):
         assert inst["owner_id"] == "ec2_username"
         assert inst["state"] == "RUNNING"
 
-        if stack.has_tool("condor_q"):
-            q = stack.tool("condor_q", "-nobatch").stdout
-            assert " R " in q
+        q = stack.tool("condor_q", "-nobatch").stdout
+        assert " R " in q
 
         stack.remove("1")
         stack.wait(lambda sp: sp.job(1, 0) is None, what="job gone from the queue")

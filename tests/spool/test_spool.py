@@ -196,7 +196,7 @@ def test_migration_from_v1_keeps_history(tmp_path):
     conn.commit()
     conn.close()
     sp = Spool.open(str(d))
-    assert sp.conn.execute("SELECT version FROM schema_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert sp.conn.execute("SELECT version FROM schema_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert list(sp.history()) == [(7, 0, {"ClusterId": "7", "Owner": '"alice"'})]
     # v3 gave the old spool an id of its own
     assert len(sp.spool_id) == 10 and int(sp.spool_id, 16) >= 0
