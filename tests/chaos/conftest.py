@@ -554,15 +554,17 @@ def fail_or_xfail(problems):
 
 
 def run_life(h, sim, rng, n_jobs, kills, figures, tmp, down_for=0.0, sim_factory=None,
-             spacing=None):
+             spacing=None, ads=None, submit=None):
     """The whole story while a Killer SIGKILLs the schedd at random moments.
 
     down_for: after every job runs, stop the simulator for that many seconds
     (condor_rm happens meanwhile), then sim_factory(port, state_file) brings
-    it back. Returns (sim, problems, user log events, monitor)."""
+    it back. ads: the provider ads' text (default: the example's ad);
+    submit(n, log): a submit file's text (default: submit_text).
+    Returns (sim, problems, user log events, monitor)."""
     ad = tmp / "providers.ad"
-    ad.write_text(provider_ad(sim.url))
-    h.tool("condor_advertise", "UPDATE_STARTD_AD", ad)
+    ad.write_text(ads if ads is not None else provider_ad(sim.url))
+    h.tool("condor_advertise", "-multiple", "UPDATE_STARTD_AD", ad)
     h.start_schedd()
     killer = Killer(h, rng, kills, spacing=spacing or size((0.6, 2.0), (1.0, 4.0)))
     mon = Monitor(h)
@@ -577,7 +579,7 @@ def run_life(h, sim, rng, n_jobs, kills, figures, tmp, down_for=0.0, sim_factory
     try:
         for i, n in enumerate(per):
             sub = tmp / f"job{i}.sub"
-            sub.write_text(submit_text(n, log=log))
+            sub.write_text((submit or submit_text)(n, log=log))
             out = h.tool("condor_submit", sub).stdout
             cid = int(out.rsplit("cluster", 1)[1].strip().rstrip("."))
             submitted += [(cid, p) for p in range(n)]
