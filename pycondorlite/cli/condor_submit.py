@@ -8,7 +8,9 @@ import os
 import re
 import sys
 
-from pycondorlite.submit.jobad import SubmitDescription, SubmitError, quote
+from pycondorlite.jobad import quote
+from pycondorlite.submit.description import SubmitDescription
+from pycondorlite.submit.jobad import SubmitError
 from pycondorlite.submit.reader import SubmitSyntaxError
 
 USAGE = """Usage: condor_submit [options] [- | <submit-file>]

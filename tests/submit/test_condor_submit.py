@@ -349,12 +349,13 @@ def test_malformed_messages_are_htcondors(oracle_errors, index):
 
 
 def test_queue_from_command_output(env, capsys, monkeypatch):
+    # No shell runs the command (as in HTCondor): its words are its arguments.
     f = write(env, "a.sub", "executable = job.sh\narguments = $(x) $(y)\n"
-              "queue x,y from printf 'a 1\\nb 2\\n' |\n")
+              "queue x,y from printf %s_%s\\n a 1 b 2 |\n")
     rc, out, err = run(capsys, monkeypatch, [f])
     assert (rc, err) == (0, "")
     ads = dict(jobs_in_spool())
-    assert [ads[(1, p)]["Args"] for p in (0, 1)] == ['"a 1"', '"b 2"']
+    assert [ads[(1, p)]["Args"] for p in (0, 1)] == ['"a_1"', '"b_2"']
 
 
 def test_queue_in_include_is_refused(env, capsys, monkeypatch):
