@@ -15,15 +15,13 @@ import pytest
 
 DATA = pathlib.Path(__file__).resolve().parent.parent / "data" / "submit"
 
-# Attributes that depend on the time, the host or the tool rather than on the
-# submit description: never compared.
+# Attributes that depend on the time or the tool rather than on the submit
+# description: never compared.
 #   QDate, EnteredCurrentStatus   submit time
-#   Owner, User                   the oracle leaves Owner undefined (its schedd fills
-#                                 them in); we set them from the submitting user
 #   CondorVersion, CondorPlatform the build
 #   JobSubmitMethod               0 for condor_submit, 2 for the Python bindings
-EXCLUDED = {"QDate", "EnteredCurrentStatus", "Owner", "User", "CondorVersion",
-            "CondorPlatform", "JobSubmitMethod"}
+EXCLUDED = {"QDate", "EnteredCurrentStatus", "CondorVersion", "CondorPlatform",
+            "JobSubmitMethod"}
 # Kept from HTCondor 7.x/8.4 on purpose for matchmaking grid jobs (GridResource
 # holding $$): Matched = false, WantClaiming = false. 24.12 no longer adds them.
 GRID_MATCH_ATTRS = {"Matched", "WantClaiming"}
@@ -107,7 +105,9 @@ def run_oracle(requests, cwd=DATA):
     return json.loads(res.stdout)
 
 
-def ours(text, cluster_id=42, source="test.sub"):
+def ours(text, cluster_id=42, source="test.sub", first_block_only=False):
+    """(ads, items) as we build them. first_block_only: only the first queue
+    statement's jobs (all that Submit.jobs() makes of a file)."""
     from pycondorlite.submit.description import SubmitDescription
     desc = SubmitDescription(text, source=source)
     ads = []
@@ -118,6 +118,8 @@ def ours(text, cluster_id=42, source="test.sub"):
             ad = dict(cad)
             ad.update(p)
             ads.append(ad)
+        if first_block_only:
+            break
     return ads, items
 
 
