@@ -119,14 +119,16 @@ class SubmitDescription:
             out.append((name, value))
         return sorted(out, key=lambda nv: nv[0].lower())
 
-    def jobs(self, cluster_id=1, first_proc=0, owner=None, now=None, probe=False):
-        """[(cluster_ad, proc_ads, spec)] for every queue statement (ids continue).
+    def jobs(self, cluster_id=1, first_proc=0, owner=None, now=None, probe=False, blocks=None):
+        """[(cluster_ad, proc_ads, spec)] for every queue statement (ids continue),
+        or for those of `blocks`.
 
         probe: build only the first proc of each statement (a cheap check)."""
         out = []
         proc = first_proc
         self.build_warnings = []
-        for blk in self.blocks:
+        self.executables = set()
+        for blk in self.blocks if blocks is None else blocks:
             spec = self.spec(blk)
             if probe and not spec.empty_list:
                 spec = QueueSpec(1, spec.vars, spec.items[:1] if spec.items is not None else None,
@@ -143,6 +145,7 @@ class SubmitDescription:
             for w in b.warnings:
                 if w not in self.build_warnings:
                     self.build_warnings.append(w)
+            self.executables |= b.executables
             proc += len(pads)
             out.append((cad, pads, spec))
         return out
@@ -178,3 +181,23 @@ def _submit_defaults(submit_file, cwd):
         d["submit_file"] = os.path.join(cwd, submit_file) if not os.path.isabs(submit_file) \
             else submit_file
     return d
+
+
+def check_unique_instance_names(clusters):
+    """Refuse a submission giving one Deltacloud instance name to several jobs:
+    they would share one cloud instance (and condor_rm of one would reach the
+    other's). clusters: [(cluster_ad, proc_ads)]."""
+    from pycondorlite.jobad import literal
+    seen = {}
+    for cluster, procs in clusters:
+        for p in procs:
+            text = p.get("DeltacloudInstanceName", cluster.get("DeltacloudInstanceName"))
+            if text is None:
+                continue
+            name = literal(text)
+            seen[name] = seen.get(name, 0) + 1
+    for name, n in seen.items():
+        if n > 1:
+            raise SubmitError(f'deltacloud_instance_name "{name}" is given to {n} jobs of this '
+                              f'submission; an instance name must be unique (put $(Process) '
+                              f'in it)')

@@ -59,10 +59,11 @@ INTEGER_MACROS = {"process", "procid", "step", "itemindex", "row", "cluster", "c
 class SubmitError(Exception):
     """A semantic submit error, worded as HTCondor's (printed as `ERROR: msg`)."""
 
-    def __init__(self, msg, lineno=0):
+    def __init__(self, msg, lineno=0, kind="error"):
         super().__init__(msg)
         self.msg = msg
         self.lineno = lineno
+        self.kind = kind      # "error", or "except": HTCondor stops on it (EXCEPT)
 
 
 # ---------------------------------------------------------------- value parsing
@@ -325,6 +326,7 @@ class JobAdBuilder:
         self.per_proc = set(PER_PROC_MACROS)
         self.used = set()
         self.warnings = []
+        self.executables = set()  # executables to check exist (condor_submit's check_sub_file)
         self._templates = {}
         self._const = {}          # command -> value, for commands with no macro at all
         self._recording = False
@@ -367,7 +369,7 @@ class JobAdBuilder:
         try:
             return expand(raw, self._tracker).strip()
         except MacroError as e:
-            raise SubmitError(str(e))
+            raise SubmitError(str(e), kind="except")
         except RecursionError:
             raise SubmitError(f"Failed to expand macros in: {name}")
 
@@ -765,8 +767,9 @@ class JobAdBuilder:
         else:
             full = exe or ""
         ad["Cmd"] = quote(full)
-        # What condor_submit's executable check looks at (and Submit.jobs() does not).
-        ad[".exe_check"] = full if (transfer and not ignore) else None
+        if transfer and not ignore:
+            # What condor_submit's executable check looks at (Submit.jobs() does not).
+            self.executables.add(full)
 
     def _set_arguments(self, ad):
         args1 = self.param("arguments", "Args")

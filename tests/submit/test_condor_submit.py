@@ -261,47 +261,35 @@ MALFORMED = [
     ("executable = job.sh\n",
      '\nERROR: "bad.sub" doesn\'t contain any "queue" commands -- no jobs queued\n'),
     ("arguments = x\nqueue\n",
-     "ERROR: No 'executable' parameter was provided\n"
-     "\nERROR: Failed to parse command file (line 2).\n"),
+     "ERROR: No 'executable' parameter was provided\n"),
     ("executable = job.sh\nuniverse = bogus\nqueue\n",
-     "ERROR: I don't know about the 'bogus' universe.\n"
-     "\nERROR: Failed to parse command file (line 3).\n"),
+     "ERROR: I don't know about the 'bogus' universe.\n"),
     ("executable = job.sh\n+Foo = bar baz\nqueue\n",
-     "ERROR: Parse error in expression: \n\tFoo = bar baz\n\t\n"
-     "\nERROR: Failed to parse command file (line 3).\n"),
+     "ERROR: Parse error in expression: \n\tFoo = bar baz\n\t\n"),
     ("executable = job.sh\n+Mem = $$(Memory)\nqueue\n",
-     "ERROR: Parse error in expression: \n\tMem = $$(Memory)\n\t\n"
-     "\nERROR: Failed to parse command file (line 3).\n"),
+     "ERROR: Parse error in expression: \n\tMem = $$(Memory)\n\t\n"),
     ("executable = job.sh\nuniverse = grid\nqueue\n",
-     "ERROR: grid_resource attribute not defined for grid universe job\n"
-     "\nERROR: Failed to parse command file (line 3).\n"),
+     "ERROR: grid_resource attribute not defined for grid universe job\n"),
     ("executable = job.sh\nuniverse = grid\ngrid_resource = gt2 foo\nqueue\n",
      "ERROR: Invalid value 'gt2' for grid type\n"
-     "Must be one of: condor, batch, arc, ec2, gce, azure, or deltacloud\n"
-     "\nERROR: Failed to parse command file (line 4).\n"),
+     "Must be one of: condor, batch, arc, ec2, gce, azure, or deltacloud\n"),
     ("executable = job.sh\nnotification = bogus\nqueue\n",
-     "ERROR: Notification must be 'Never', 'Always', 'Complete', 'Start', or 'Error'\n"
-     "\nERROR: Failed to parse command file (line 3).\n"),
+     "ERROR: Notification must be 'Never', 'Always', 'Complete', 'Start', or 'Error'\n"),
     ("executable = job.sh\npriority = abc\nqueue\n",
-     "ERROR: priority=abc is invalid, must eval to an integer.\n"
-     "\nERROR: Failed to parse command file (line 3).\n"),
+     "ERROR: priority=abc is invalid, must eval to an integer.\n"),
     ("executable = job.sh\narguments = a b \"c d\"\nqueue\n",
      "ERROR: Found illegal unescaped double-quote: \"c d\"\n"
-     "The full arguments you specified were: a b \"c d\"\n"
-     "\nERROR: Failed to parse command file (line 3).\n"),
+     "The full arguments you specified were: a b \"c d\"\n"),
     (DC + "deltacloud_password = p\ndeltacloud_image_id = i\nqueue\n",
-     'ERROR: Deltacloud jobs require a "deltacloud_username" parameter\n'
-     "\nERROR: Failed to parse command file (line 6).\n"),
+     'ERROR: Deltacloud jobs require a "deltacloud_username" parameter\n'),
     (DC + "deltacloud_username = u\ndeltacloud_image_id = i\nqueue\n",
-     'ERROR: Deltacloud jobs require a "deltacloud_password_file" parameter\n'
-     "\nERROR: Failed to parse command file (line 6).\n"),
+     'ERROR: Deltacloud jobs require a "deltacloud_password_file" parameter\n'),
     (DC + "DeltacloudUsername = $$(u)\nDeltacloudPassword = $$(p)\nqueue\n",
      'ERROR: Deltacloud jobs require a "deltacloud_image_id" or "deltacloud_instance_name" '
-     "parameters\n\nERROR: Failed to parse command file (line 6).\n"),
+     "parameters\n"),
     (DC + "deltacloud_username = u\ndeltacloud_password_file = /no/such/pw\n"
           "deltacloud_image_id = i\nqueue\n",
-     "ERROR: Failed to open password file /no/such/pw (No such file or directory)\n"
-     "\nERROR: Failed to parse command file (line 7).\n"),
+     "ERROR: Failed to open password file /no/such/pw (No such file or directory)\n"),
     ("executable = job.sh\ninclude : /no/such/file.inc\nqueue\n",
      "\nERROR: on Line 2 of bad.sub: Error \"/no/such/file.inc\", Line 0, Include Depth 1: "
      "can't open file\n\nERROR: Failed to parse command file (line 2).\n"),
