@@ -65,6 +65,10 @@ class Usage(Exception):
     """Bad command line: the message (None: print the usage), exit 1."""
 
 
+class Help(Exception):
+    """-help: the usage on stdout, exit 0."""
+
+
 def dash_prefix(arg, name, min_len=1):
     """HTCondor's is_dash_arg_prefix: -ver, -verb... mean -verbose; --name must be whole."""
     if not arg.startswith("-") or arg == "-":
@@ -245,7 +249,7 @@ def parse_args(argv):
             elif dash_prefix(a, "allow-crlf-script", 8):
                 o.allow_crlf = True
             elif dash_prefix(a, "help", 1):
-                raise SystemExit(_help())
+                raise Help()
             elif dash_colon_prefix(a, "capabilities", 3)[0]:
                 o.capabilities = True
             elif dash_prefix(a, "interactive", 1):
@@ -269,11 +273,6 @@ def parse_args(argv):
             o.file = a
         i += 1
     return o
-
-
-def _help():
-    sys.stdout.write(USAGE)
-    return 0
 
 
 def _atoi(text):
@@ -380,6 +379,9 @@ def main(argv=None):
     out, err = sys.stdout, sys.stderr
     try:
         o = parse_args(args)
+    except Help:
+        out.write(USAGE)
+        return 0
     except Usage as e:
         err.write((e.args[0] + "\n") if e.args and e.args[0] else USAGE)
         return 1
@@ -500,23 +502,18 @@ def _build_and_store(o, desc, groups, verbose, stdin_file, dump_stdout, out, err
     try:
         simulated = o.dry_run is not None or o.dump is not None
         if simulated:
-            cids = [o.dry_cluster + k for k in range(len(groups))]
+            clusters = _build(desc, groups, [o.dry_cluster + k for k in range(len(groups))])
+            _write_ads(o.dry_run if o.dry_run is not None else o.dump, clusters, out)
         else:
             from pycondorlite.spool import Spool
             sp = Spool.open()
-            cids = [sp.reserve_cluster_id() for _ in groups]
-        clusters = []
-        for cid, blocks in zip(cids, groups):
-            results = desc.jobs(cluster_id=cid, blocks=blocks)
-            cluster, procs = _merge_blocks(results)
-            clusters.append((cid, cluster, procs))
-        check_unique_instance_names([(c, p) for _, c, p in clusters])
-        if simulated:
-            _write_ads(o.dry_run if o.dry_run is not None else o.dump, clusters, out)
-        else:
+            # The cluster ids are taken in the transaction the ads are built in: a
+            # description refused while they are built leaves the spool as it was.
             with sp.transaction():
-                for cid, cluster, procs in clusters:
-                    sp.submit(cid, cluster, procs)
+                cids = [sp.reserve_cluster_id() for _ in groups]
+                clusters = _build(desc, groups, cids)
+            for cid, cluster, procs in clusters:
+                sp.submit(cid, cluster, procs)
             nudge = getattr(sp, "nudge_schedd", None)
             if nudge:
                 nudge()     # wake a running schedd (never fails)
@@ -564,6 +561,16 @@ def _build_and_store(o, desc, groups, verbose, stdin_file, dump_stdout, out, err
     if o.interactive and not o.dry_run and o.dump is None:
         return _ssh_to_job(clusters[0][0], err)
     return 0
+
+
+def _build(desc, groups, cids):
+    """[(cluster id, cluster ad, proc ads)] of every cluster, checked."""
+    clusters = []
+    for cid, blocks in zip(cids, groups):
+        cluster, procs = _merge_blocks(desc.jobs(cluster_id=cid, blocks=blocks))
+        clusters.append((cid, cluster, procs))
+    check_unique_instance_names([(c, p) for _, c, p in clusters])
+    return clusters
 
 
 def _merge_blocks(results):

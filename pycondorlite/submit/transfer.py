@@ -98,7 +98,7 @@ def set_transfer_files(b, ad):
                        '"when_to_transfer_output = ON_EXIT".  If you really want '
                        '"ON_EXIT_OR_EVICT", please set "should_transfer_files = YES".  After '
                        'you have corrected this incompatibility, please try running '
-                       'condor_submit again.')
+                       'condor_submit again.\n')
     ad["ShouldTransferFiles"] = quote(stf)
     if stf != "NO":
         ad["WhenToTransferOutput"] = quote(wtto)

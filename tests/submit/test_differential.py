@@ -364,3 +364,19 @@ def test_a_wrong_refusal_is_caught(sub, results):
     assert _verdict("manual/err_notification.sub", ValueError("something else"), theirs,
                     sub)[0] == "differ"
     assert _verdict("manual/err_notification.sub", ([], []), theirs, sub)[0] == "differ"
+
+
+def test_wrapped_errors_match_htcondors_stderr_byte_for_byte(results):
+    """Errors condor_submit prints with print_wrapped_text: our layout is the one
+    HTCondor's submit code printed."""
+    import io
+    from pycondorlite.cli.condor_submit import print_wrapped
+    checked = 0
+    for name, (mine, theirs) in results.items():
+        if theirs.get("error") != "Failed to get next job" or not isinstance(mine, Exception):
+            continue
+        buf = io.StringIO()
+        print_wrapped(buf, mine.msg)
+        assert buf.getvalue() == theirs["stderr"], name
+        checked += 1
+    assert checked >= 6
