@@ -461,13 +461,13 @@ def _submit(o, out, err):
         if o.maxjobs > 0 and total > o.maxjobs:
             raise _Refused(f"\nERROR: Number of submitted jobs would exceed -maxjobs "
                            f"({o.maxjobs})\n")
-        if not o.dry_run and o.dump is None:
-            # The schedd's limit, checked before any ad is built: `queue 100000000`
-            # is refused at once instead of exhausting memory.
-            limit = config.param_int("MAX_JOBS_PER_SUBMISSION", 20000)
-            if limit > 0 and total > limit:
-                raise _Refused("\nERROR: Failed to queue job.\n"
-                               "Number of submitted jobs would exceed MAX_JOBS_PER_SUBMISSION\n")
+        # The schedd's limit, checked before any ad is built: `queue 100000000`
+        # is refused at once instead of exhausting memory. (HTCondor's -dry-run and
+        # -dump stream their ads and have no limit; ours are built in memory.)
+        limit = config.param_int("MAX_JOBS_PER_SUBMISSION", 20000)
+        if limit > 0 and total > limit:
+            raise _Refused("\nERROR: Failed to queue job.\n"
+                           "Number of submitted jobs would exceed MAX_JOBS_PER_SUBMISSION\n")
         # Check what we can before a cluster id is taken from the spool.
         for g in groups:
             desc.jobs(cluster_id=0, probe=True, blocks=g)

@@ -8,7 +8,6 @@ item, as condor_submit does.
 import glob
 import os
 import re
-import subprocess
 
 from pycondorlite.submit.macros import MacroError, _eval_number
 
@@ -106,22 +105,15 @@ def _split_row(row, nvars):
     return vals
 
 
-def command_argv(cmd):
-    """A `from <command> |` line as HTCondor runs it: no shell; words split on
-    blanks, `\\"` a literal quote (its old-syntax argument rules)."""
-    return cmd.replace('\\"', '"').split()
-
-
 def _run_command(cmd):
-    argv = command_argv(cmd)
-    if not argv:
-        raise QueueError(f"failed to run command {cmd}: no command")
+    from pycondorlite.submit.popen import CommandError, output_of
     try:
-        res = subprocess.run(argv, capture_output=True, text=True, timeout=300,
-                             errors="surrogateescape")
-    except (OSError, subprocess.TimeoutExpired, ValueError) as e:
-        raise QueueError(f"failed to run command {cmd}: {getattr(e, 'strerror', None) or e}")
-    return res.stdout.splitlines()
+        out, code = output_of(cmd)
+    except CommandError as e:
+        raise QueueError(str(e)) from None
+    if code != 0:
+        raise QueueError(f'Error "{cmd} |": command terminated with exit code {code}')
+    return out.splitlines()
 
 
 def parse_queue(args, block=None, cwd=None, rows_reader=None):
