@@ -125,8 +125,13 @@ MACROS = ["$(Cluster)", "$(ClusterId)", "$(Process)", "$(ProcId)", "$(JobId)", "
 CONDOR_SUBMIT_ONLY = {
     # Submit.jobs() makes one job of a description with no queue statement.
     "no_queue.sub": ("refuse", 'doesn\'t contain any "queue" commands -- no jobs queued'),
+    "queue_only_in_false_if.sub": ("refuse",
+                                   'doesn\'t contain any "queue" commands -- no jobs queued'),
     # condor_submit skips a queue statement whose item list is empty.
     "queue_empty_list.sub": ("jobs", 0),
+    # condor_submit makes queue 0 jobs of `queue 0` (queue_item's loop); Submit.jobs()
+    # makes one.
+    "queue_zero_only.sub": ("jobs", 0),
 }
 
 # Refusals where the oracle's exception carries no text: the wording of
