@@ -512,7 +512,15 @@ def _build_and_store(o, desc, groups, verbose, stdin_file, dump_stdout, out, err
             with sp.transaction():
                 cids = [sp.reserve_cluster_id() for _ in groups]
                 clusters = _build(desc, groups, cids)
+            from pycondorlite import users
+            user = users.current_user()
+            # The schedd's part: Owner and User (condor_submit leaves them undefined;
+            # given here so that the spool need not parse them). A +Owner or +User of
+            # the file is left to the spool to check.
+            owner = {"Owner": quote(user), "User": quote(f"{user}@{users.uid_domain()}")}
             for cid, cluster, procs in clusters:
+                if not {n.lower() for n in cluster} & {"owner", "user"}:
+                    cluster = dict(cluster, **owner)
                 sp.submit(cid, cluster, procs)
             nudge = getattr(sp, "nudge_schedd", None)
             if nudge:

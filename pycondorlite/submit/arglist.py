@@ -85,6 +85,8 @@ def split_v2(raw):
 
 def v1_wacked_to_raw(s):
     """Old-syntax arguments: `\\"` is a quote, a bare `"` is an error."""
+    if '"' not in s:
+        return s
     out = []
     i = 0
     while i < len(s):

@@ -6,11 +6,24 @@ is parsed with pycondorlite.classad and printed back in that form; the same
 parse gives the attribute references requirements generation looks at.
 """
 
-from pycondorlite.classad import nodes as N
-from pycondorlite.classad.errors import ClassAdSyntaxError
-from pycondorlite.classad.parsing import parse_expr
-from pycondorlite.classad.printer import OLD, unparse
-from pycondorlite.classad.value import Value
+import re
+
+# pycondorlite.classad is imported when an expression first needs parsing:
+# most submissions (a generated Requirements, numbers, strings) never do, and
+# the import is a good part of condor_submit's start-up time.
+N = None
+
+
+def _lib():
+    global N, ClassAdSyntaxError, parse_expr, OLD, unparse, Value
+    if N is None:
+        from pycondorlite.classad import nodes
+        from pycondorlite.classad.errors import ClassAdSyntaxError
+        from pycondorlite.classad.parsing import parse_expr
+        from pycondorlite.classad.printer import OLD, unparse
+        from pycondorlite.classad.value import Value
+        N = nodes
+    return N
 
 
 class ExprError(ValueError):
@@ -28,6 +41,7 @@ def tree(text):
     """The parse tree of an expression (ExprError when it does not parse)."""
     node = _tree_cache.get(text)
     if node is None:
+        _lib()
         if not text.strip():
             raise ExprError(text)
         try:
@@ -43,8 +57,14 @@ def tree(text):
 _norm_cache = {}
 
 
+_PLAIN = re.compile(r'-?[1-9][0-9]{0,17}\Z|0\Z|"[^"\\]*"\Z|[A-Za-z_][A-Za-z0-9_]*\Z')
+_KEYWORDS = {"true", "false", "undefined", "error", "is", "isnt", "parent"}
+
+
 def normalize(text):
     """Expression text as HTCondor stores it: parsed, then printed in old syntax."""
+    if _PLAIN.match(text) and text.lower() not in _KEYWORDS:
+        return text         # an integer, a plain string or a name prints as written
     out = _norm_cache.get(text)
     if out is None:
         out = unparse(tree(text), OLD)
@@ -68,6 +88,16 @@ _NO_VALUE = object()
 def literal(text):
     """The Python value of a literal expression (int, float, bool, str,
     Value.Undefined, Value.Error), or None when the expression is not a literal."""
+    if _PLAIN.match(text):
+        if text[0] == '"':
+            return text[1:-1]
+        if text[0].isdigit() or text[0] == "-":
+            return int(text)
+        low = text.lower()
+        if low in ("true", "false"):
+            return low == "true"
+        if low not in _KEYWORDS:
+            return None         # an attribute name
     try:
         node = tree(text)
     except ExprError:
@@ -102,6 +132,7 @@ def literal_number(text):
 
 def evaluate(text):
     """The value of an expression with no ad around it (None when it does not parse)."""
+    _lib()
     from pycondorlite.classad import ExprTree
     try:
         v = ExprTree(text).eval()
@@ -189,5 +220,3 @@ _PRECEDENCE = {"||": 1, "&&": 2, "|": 3, "^": 4, "&": 5,
                "<": 7, "<=": 7, ">": 7, ">=": 7,
                "<<": 8, ">>": 8, ">>>": 8, "+": 9, "-": 9, "*": 10, "/": 10, "%": 10}
 
-UNDEFINED = Value.Undefined
-ERROR = Value.Error

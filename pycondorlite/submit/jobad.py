@@ -470,9 +470,10 @@ class JobAdBuilder:
         return (st.st_size + 1023) // 1024
 
     # -- assigning attributes
-    def assign_expr(self, ad, attr, text):
-        """HTCondor's AssignJobExpr: the expression as HTCondor prints it."""
-        if _PLAIN_LITERAL.match(text):
+    def assign_expr(self, ad, attr, text, canonical=False):
+        """HTCondor's AssignJobExpr: the expression as HTCondor prints it.
+        canonical: text we wrote ourselves in that form already."""
+        if canonical or _PLAIN_LITERAL.match(text):
             ad[attr] = text
             return
         try:
@@ -533,11 +534,11 @@ class JobAdBuilder:
         proc_ads = [dict({"ProcId": str(procs[0][0]), "JobStatus": status},
                          **{k: ad[k] for k in moved if k in ad and k[0] != "."})]
         steps = [getattr(self, s) for s in dirty_steps]
+        self._tracker = _Tracker(m, self.per_proc)     # what it notes no longer matters
         for pr in procs[1:]:
             self._set_proc_macros(pr, spec)
             tmp = dict(ad)
             for fn in steps:
-                self._tracker = _Tracker(m, self.per_proc)
                 fn(tmp)
             pad = {"ProcId": str(pr[0]), "JobStatus": tmp.get("JobStatus", status)}
             for k in moved:

@@ -36,7 +36,10 @@ def set_requirements(b, ad):
     gridtype = ad.get(".gridtype")
     if b.universe == GRID and (gridtype != "condor" or not config.param_bool(
             "SUBMIT_GENERATE_CONDOR_C_REQUIREMENTS", True)):
-        b.assign_expr(ad, "Requirements", answer or "TRUE")
+        if answer:
+            b.assign_expr(ad, "Requirements", answer)
+        else:
+            ad["Requirements"] = "true"
         return
 
     try:
@@ -63,7 +66,7 @@ def set_requirements(b, ad):
             add(f'(TARGET.Arch == "{arch}")')
         tail = []
         if "hasvm" not in machine:
-            tail.append("&& (TARGET.HasVM =?= true)")
+            tail.append(" && (TARGET.HasVM =?= true)")
         if "vm_type" not in machine:
             tail.append(" && (TARGET.VM_Type == MY.JobVMType)")
         if "vm_avail_num" not in machine:
@@ -72,33 +75,33 @@ def set_requirements(b, ad):
             job_refs, _ = exprs.references(answer, ("RequestMemory", "VM_CkptMac")) \
                 if answer else (set(), set())
             if "vm_ckptmac" not in job_refs:
-                tail.append(" && ((MY.VM_CkptMac =?= UNDEFINED) || (TARGET.VM_All_Guest_Macs "
-                            "=?= UNDEFINED) || (stringListIMember(MY.VM_CkptMac, "
-                            "TARGET.VM_All_Guest_Macs, \",\") == FALSE))")
+                tail.append(" && ((MY.VM_CkptMac =?= undefined) || (TARGET.VM_All_Guest_Macs "
+                            "=?= undefined) || (stringListIMember(MY.VM_CkptMac,"
+                            "TARGET.VM_All_Guest_Macs,\",\") == false))")
         if parts:
             parts[-1] += "".join(tail)
         else:
-            parts.append("".join(tail))
+            parts.append("".join(tail)[4:])
     elif b.docker:
         if not checks_arch:
             add(f'(TARGET.Arch == "{arch}")')
         add("TARGET.HasDocker")
         net = exprs_text_string(ad.get("DockerNetworkType", ""))
         if net and net not in ("host", "none", "nat"):
-            parts[-1] += "&& StringListMember(My.DockerNetworkType, TARGET.DockerNetworks)"
+            parts[-1] += " && StringListMember(My.DockerNetworkType,TARGET.DockerNetworks)"
     elif b.container:
         if not checks_arch:
             add(f'(TARGET.Arch == "{arch}")')
         clause = "TARGET.HasContainer"
         if "DockerImage" in ad:
-            clause += "&& TARGET.HasDockerURL"
+            clause += " && TARGET.HasDockerURL"
         else:
             image = exprs_text_string(ad.get("ContainerImage", ""))
             if image or "ContainerImage" in ad:
                 kind = container_image_type(exprs_text_string(
                     ad.get("ContainerImageFullPath", "")) or image)
-                clause += {"docker": "&& TARGET.HasDockerURL", "sif": "&& TARGET.HasSIF"}.get(
-                    kind, "&& TARGET.HasSandboxImage")
+                clause += {"docker": " && TARGET.HasDockerURL", "sif": " && TARGET.HasSIF"}.get(
+                    kind, " && TARGET.HasSandboxImage")
         add(clause)
     else:
         if not checks_arch:
@@ -182,8 +185,10 @@ def set_requirements(b, ad):
         else:
             raise SubmitError("cuda_version must be of the form 'x' or 'x.y', where x and y "
                               "are positive integers.")
-        parts[-1] += "&& CUDAVersion <= TARGET.CUDAMaxSupportedVersion"
-    b.assign_expr(ad, "Requirements", " && ".join(parts))
+        parts[-1] += " && CUDAVersion <= TARGET.CUDAMaxSupportedVersion"
+    # Clauses we add are written as HTCondor prints them: only the user's part
+    # needs the parser.
+    b.assign_expr(ad, "Requirements", " && ".join(parts), canonical=not answer)
 
 
 def _custom_resources(ad, machine, add):
@@ -201,7 +206,7 @@ def _custom_resources(ad, machine, add):
         value = exprs.literal(text)
         if isinstance(value, str):
             if value:
-                add(f"regexp({attr}, TARGET.{tag})")
+                add(f"regexp({attr},TARGET.{tag})")
             continue
         if type(value) in (int, float) and not isinstance(value, bool) and value <= 0:
             continue
@@ -246,7 +251,7 @@ def _file_transfer(b, ad, machine, add):
     version_check = ("TransferCheckpoint" in ad or ad.get("PreserveRelativePaths") == "true"
                      or exprs_text_string(ad.get("WhenToTransferOutput", "")) == "ON_SUCCESS")
     if version_check:
-        text += ' && versioncmp( split(TARGET.CondorVersion)[1], "8.9.7" ) >= 0'
+        text += ' && versioncmp(split(TARGET.CondorVersion)[1],"8.9.7") >= 0'
     job_methods = set()
     for plug in plugins.split(";"):
         if "=" in plug:

@@ -139,7 +139,7 @@ def _sized(b, ad, attr, v, base, cmd, unit_name):
                    f"units suffix (i.e K, M, or B)")
         ad[attr] = str(got[0])
     elif v.lower() != "undefined":
-        b.assign_expr(ad, attr, v)
+        b.assign_expr(ad, attr, v, canonical=v == DEFAULT_REQUEST_MEMORY)
 
 
 _SPECIAL = {"request_cpus": request_cpus, "request_cpu": request_cpus,

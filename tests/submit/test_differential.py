@@ -385,3 +385,18 @@ def test_wrapped_errors_match_htcondors_stderr_byte_for_byte(results):
         assert buf.getvalue() == theirs["stderr"], name
         checked += 1
     assert checked >= 6
+
+
+def test_every_value_is_written_as_htcondor_prints_it(results):
+    """What we store is HTCondor's printed form (old syntax), so condor_q -long,
+    -dump and -dry-run show what HTCondor shows: each value reads back the same."""
+    from pycondorlite.submit import exprs
+    checked = 0
+    for name, (mine, theirs) in results.items():
+        if isinstance(mine, Exception):
+            continue
+        for ad in mine[0][:3]:
+            for attr, text in ad.items():
+                assert exprs.normalize(text) == text, f"{name}: {attr} = {text}"
+                checked += 1
+    assert checked > 10000
