@@ -195,7 +195,9 @@ def check_unique_instance_names(clusters):
             if text is None:
                 continue
             name = literal(text)
-            seen[name] = seen.get(name, 0) + 1
+            if isinstance(name, str):
+                # by its text: a $$(attr) in it is the same for jobs matched alike
+                seen[name] = seen.get(name, 0) + 1
     for name, n in seen.items():
         if n > 1:
             raise SubmitError(f'deltacloud_instance_name "{name}" is given to {n} jobs of this '

@@ -612,3 +612,9 @@ def test_instance_names_that_differ_per_proc_are_accepted(env, capsys, monkeypat
     assert [jobs[(1, p)]["DeltacloudInstanceName"] for p in (0, 1)] == ['"myvm-0"', '"myvm-1"']
     one = write(env, "dc1.sub", DC_JOB + "deltacloud_instance_name = solo\nqueue\n")
     assert run(capsys, monkeypatch, [one])[0] == 0
+    # a name taken from the matched offer is the same for jobs matched to one offer
+    same = write(env, "dc3.sub", DC_JOB + "deltacloud_instance_name = $$(name)\nqueue 2\n")
+    assert run(capsys, monkeypatch, [same])[0] == 1
+    per = write(env, "dc4.sub", DC_JOB + "deltacloud_instance_name = $$(name)-$(Process)\n"
+                "queue 2\n")
+    assert run(capsys, monkeypatch, [per])[0] == 0
