@@ -102,6 +102,17 @@ def _check_readable(path, what):
         raise SubmitError(f"{path} is a directory")
 
 
+def _file_command(b, ad, cmd, attr, iwd, what, skip_match_refs=False):
+    """A command naming a file: its full name into attr, once it is readable
+    (with file checks on; skip_match_refs: not if $$() fills it in at match time)."""
+    v = b.param(cmd, attr)
+    if v:
+        path = b.full_path(v, iwd)
+        if b.file_checks and not (skip_match_refs and "$$(" in v):
+            _check_readable(path, what)
+        ad[attr] = quote(path)
+
+
 def _ec2(b, ad, gridtype, iwd):
     v = b.param("ec2_access_key_id", "EC2AccessKeyId") or \
         b.param("aws_access_key_id_file", "EC2AccessKeyId")
@@ -163,12 +174,8 @@ def _ec2(b, ad, gridtype, iwd):
         v = b.param(cmd, attr)
         if v:
             ad[attr] = quote(v)
-    v = b.param("ec2_user_data_file", "EC2UserDataFile")
-    if v:
-        path = b.full_path(v, iwd)
-        if b.file_checks and "$$(" not in v:
-            _check_readable(path, "user data")
-        ad["EC2UserDataFile"] = quote(path)
+    _file_command(b, ad, "ec2_user_data_file", "EC2UserDataFile", iwd, "user data",
+                  skip_match_refs=True)
     v = b.param("ec2_iam_profile_arn", "EC2IamProfileArn")
     if v:
         ad["EC2IamProfileArn"] = quote(v)
@@ -234,12 +241,7 @@ def _tags(b, ad, names_cmd, names_attr, submit_prefix, job_prefix, gridtype):
 
 
 def _gce(b, ad, gridtype, iwd):
-    v = b.param("gce_auth_file", "GceAuthFile")
-    if v:
-        path = b.full_path(v, iwd)
-        if b.file_checks:
-            _check_readable(path, "auth")
-        ad["GceAuthFile"] = quote(path)
+    _file_command(b, ad, "gce_auth_file", "GceAuthFile", iwd, "auth")
     v = b.param("gce_account", "GceAccount")
     if v:
         ad["GceAccount"] = quote(v)
@@ -252,30 +254,15 @@ def _gce(b, ad, gridtype, iwd):
     v = b.param("gce_metadata", "GceMetadata")
     if v:
         ad["GceMetadata"] = quote(",".join(x.strip() for x in v.split(",") if x.strip()))
-    v = b.param("gce_metadata_file", "GceMetadataFile")
-    if v:
-        path = b.full_path(v, iwd)
-        if b.file_checks:
-            _check_readable(path, "metadata")
-        ad["GceMetadataFile"] = quote(path)
+    _file_command(b, ad, "gce_metadata_file", "GceMetadataFile", iwd, "metadata")
     pre, given = b.param_bool("gce_preemptible", "GcePreemptible")
     if given:
         ad["GcePreemptible"] = "true" if pre else "false"
-    v = b.param("gce_json_file", "GceJsonFile")
-    if v:
-        path = b.full_path(v, iwd)
-        if b.file_checks:
-            _check_readable(path, "json")
-        ad["GceJsonFile"] = quote(path)
+    _file_command(b, ad, "gce_json_file", "GceJsonFile", iwd, "json")
 
 
 def _azure(b, ad, gridtype, iwd):
-    v = b.param("azure_auth_file", "AzureAuthFile")
-    if v:
-        path = b.full_path(v, iwd)
-        if b.file_checks:
-            _check_readable(path, "auth")
-        ad["AzureAuthFile"] = quote(path)
+    _file_command(b, ad, "azure_auth_file", "AzureAuthFile", iwd, "auth")
     for cmd, attr in (("azure_image", "AzureImage"), ("azure_location", "AzureLocation"),
                       ("azure_size", "AzureSize"), ("azure_admin_username", "AzureAdminUsername"),
                       ("azure_admin_key", "AzureAdminKey")):
