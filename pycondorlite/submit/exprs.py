@@ -67,7 +67,8 @@ def normalize(text):
         return text         # an integer, a plain string or a name prints as written
     out = _norm_cache.get(text)
     if out is None:
-        out = unparse(tree(text), OLD)
+        node = tree(text)       # first: it imports unparse
+        out = unparse(node, OLD)
         if len(_norm_cache) > 20000:
             _norm_cache.clear()
         _norm_cache[text] = out

@@ -618,3 +618,20 @@ def test_instance_names_that_differ_per_proc_are_accepted(env, capsys, monkeypat
     per = write(env, "dc4.sub", DC_JOB + "deltacloud_instance_name = $$(name)-$(Process)\n"
                 "queue 2\n")
     assert run(capsys, monkeypatch, [per])[0] == 0
+
+
+def test_a_new_process_builds_every_kind_of_value(env):
+    """condor_submit run as users run it, a new process: the ClassAd library is
+    loaded only when an expression needs parsing, and then it is."""
+    import subprocess
+    write(env, "e.sub", "executable = job.sh\nrequirements = (Memory>1)&&(Disk>2)\n"
+          "+Rank = Memory*2\n+Name = \"n\"\nqueue\n")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    p = subprocess.run([sys.executable, os.path.join(root, "bin", "condor_submit"), "-dump",
+                        "-", "e.sub"], cwd=env, capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, PYTHONPATH=root))
+    assert (p.returncode, p.stderr) == (0, "")
+    ad = dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
+    assert ad["Rank"] == "Memory * 2"
+    assert ad["Name"] == '"n"'
+    assert ad["Requirements"].startswith("((Memory > 1) && (Disk > 2)) && ")
