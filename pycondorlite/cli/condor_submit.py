@@ -1,49 +1,100 @@
 """condor_submit: queue jobs from a submit description, as HTCondor's does.
 
 Thin layer over pycondorlite.submit: read the description, build the ads,
-store them in the spool in one transaction, print what condor_submit prints.
+store them in the spool in one transaction (or write them out for -dry-run
+and -dump), print what condor_submit prints. The options, their prefixes
+and messages are those of src/condor_submit.V6/submit.cpp.
 """
 
 import os
 import re
+import shutil
 import sys
 
-from pycondorlite.submit.jobad import SubmitDescription, SubmitError, quote
+from pycondorlite.jobad import quote
+from pycondorlite.submit.description import SubmitDescription, check_unique_instance_names
+from pycondorlite.submit.jobad import SubmitError
 from pycondorlite.submit.reader import SubmitSyntaxError
 
-USAGE = """Usage: condor_submit [options] [- | <submit-file>]
+MYNAME = "condor_submit"
+
+USAGE = f"""Usage: {MYNAME} [options] [<attrib>=<value>] [- | <submit-file>]
     [options] are
 \t-file <submit-file>\tRead Submit commands from <submit-file>
-\t-terse\t\t\tDisplay terse output, jobid ranges only
-\t-verbose\t\tDisplay full job ClassAds
+\t-terse  \t\tDisplay terse output, jobid ranges only
+\t-verbose\t\tDisplay verbose output, jobid and full job ClassAd
+\t-capabilities\t\tDisplay configured capabilities of the schedd
 \t-debug  \t\tDisplay debugging output
 \t-append <line>\t\tadd line to submit file before processing
-\t\t\t\t(overrides submit file; multiple -a lines ok)
+\t              \t\t(overrides submit file; multiple -a lines ok)
 \t-queue <queue-opts>\tappend Queue statement to submit file before processing
-\t\t\t\t(submit file must not already have a Queue statement)
+\t                   \t(submit file must not already have a Queue statement)
 \t-batch-name <name>\tappend a line to submit file that sets the batch name
 \t-disable\t\tdisable file permission checks
 \t-dry-run <filename>\tprocess submit file and write ClassAd attributes to <filename>
-\t\t\t\tbut do not actually submit the job(s) to the SCHEDD
-\t-help\t\t\tDisplay this message
-\t<attrib>=<value>\tset <attrib>=<value> before reading the submit file
+\t        \t\tbut do not actually submit the job(s) to the SCHEDD
+\t-maxjobs <maxjobs>\tDo not submit if number of jobs would exceed <maxjobs>.
+\t-single-cluster\t\tDo not submit if more than one ClusterId is needed.
+\t-unused\t\t\ttoggles unused or unexpanded macro warnings
+\t       \t\t\t(overrides config file; multiple -u flags ok)
+\t-allow-crlf-script\tAllow submitting #! executable script with DOS/CRLF line endings
+\t-dump <filename>\tWrite job ClassAds to <filename> instead of
+\t                \tsubmitting to a schedd.
+\t-interactive\t\tsubmit an interactive session job
+\t-factory\t\tSubmit a late materialization job factory
+\t-name <name>\t\tsubmit to the specified schedd
+\t-remote <name>\t\tsubmit to the specified remote schedd
+\t              \t\t(implies -spool)
+\t-addr <ip:port>\t\tsubmit to schedd at given "sinful string"
+\t-spool\t\t\tspool all files to the schedd
+\t-pool <host>\t\tUse host as the central manager to query
+\t<attrib>=<value>\tSet <attrib>=<value> before reading the submit file.
 
     If <submit-file> is omitted or is -, and a -queue is not provided, submit commands
-     are read from stdin. Use of - implies -verbose.
+     are read from stdin. Use of - implies verbose output unless -terse is specified
 """
 
 # Attributes never printed (secrets); the spool keeps them private too.
 HIDDEN = {"deltacloudpassword"}
 
+# Sub-options of -dry-run:<opts> (submit.cpp); only cluster=N changes what we do.
+DRY_RUN_OPTIONS = ("hash", "def", "full", "digest", "jobset", "tpl")
+
 
 class Usage(Exception):
-    pass
+    """Bad command line: the message (None: print the usage), exit 1."""
 
 
-def _prefix(arg, full, minlen):
-    """HTCondor's is_dash_arg_prefix: -ver, -verb, ... all mean -verbose."""
-    a = arg.lstrip("-")
-    return arg.startswith("-") and len(a) >= minlen and full.startswith(a)
+class Help(Exception):
+    """-help: the usage on stdout, exit 0."""
+
+
+def dash_prefix(arg, name, min_len=1):
+    """HTCondor's is_dash_arg_prefix: -ver, -verb... mean -verbose; --name must be whole."""
+    if not arg.startswith("-") or arg == "-":
+        return False
+    a = arg[1:]
+    exact = False
+    if a.startswith("-"):
+        a = a[1:]
+        exact = True
+    if not a or not name.startswith(a):
+        return False
+    if exact:
+        return a == name
+    return len(a) >= min_len
+
+
+def dash_colon_prefix(arg, name, min_len=1):
+    """is_dash_arg_colon_prefix: -name[:options]; (matched, options or None)."""
+    head, colon, opts = arg.partition(":")
+    if dash_prefix(head, name, min_len):
+        return True, (opts if colon else None)
+    return False, None
+
+
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
+_SINFUL = re.compile(r"<[^<>\s]+:\d+(\?[^<>\s]*)?>\Z")
 
 
 class Options:
@@ -53,11 +104,27 @@ class Options:
         self.terse = False
         self.dry_run = None
         self.dry_cluster = 1
-        self.append = []
+        self.dump = None
+        self.append = []        # -a lines and the -batch-name line, in order
         self.queue = None
-        self.batch_name = None
-        self.pre = []
+        self.pre = []           # attrib=value lines, read before the file
+        self.cmdline_keys = False
         self.disable = False
+        self.maxjobs = 0
+        self.single_cluster = False
+        self.unused_toggles = 0
+        self.allow_crlf = False
+        self.interactive = False
+        self.factory = False
+        self.spool = False
+        self.schedd_name = None
+        self.capabilities = False
+
+
+def _next(argv, i, what):
+    if i + 1 >= len(argv):
+        raise Usage(f"{MYNAME}: {what} requires another argument")
+    return argv[i + 1]
 
 
 def parse_args(argv):
@@ -65,94 +132,458 @@ def parse_args(argv):
     i = 0
     while i < len(argv):
         a = argv[i]
-        nxt = argv[i + 1] if i + 1 < len(argv) else None
-        if a == "-":
-            o.file = "-"
-        elif not a.startswith("-"):
-            if "=" in a and re.match(r"^\+?[A-Za-z_][A-Za-z0-9_.]*=", a):
-                k, v = a.split("=", 1)
-                if k.startswith("+"):
-                    k = "MY." + k[1:]
-                o.pre.append(f"{k} = {v}")
-            elif "=" in a:
-                k = a.split("=", 1)[0]
-                raise Usage(f"condor_submit: invalid attribute name '{k}' for attrib=value assigment")
-            else:
+        if a.startswith("-"):
+            if a == "-":
                 o.file = a
-        elif _prefix(a, "help", 1):
-            sys.stdout.write(USAGE)
-            raise SystemExit(0)
-        elif _prefix(a, "verbose", 1):
-            o.verbose = True
-            o.terse = False
-        elif _prefix(a, "terse", 3):
-            o.terse = True
-            o.verbose = False
-        elif a.startswith("-dry") and _prefix(a.split(":")[0], "dry-run", 3):
-            if nxt is None:
-                raise Usage("condor_submit: -dry-run requires another argument")
-            for opt in (a.split(":", 1)[1].split(",") if ":" in a else []):
-                if opt.startswith("cluster="):
-                    o.dry_cluster = int(opt.split("=", 1)[1])
-                elif opt not in ("hash", "def", "full", "digest", "jobset", "tpl"):
-                    raise Usage(f"unknown option {opt} for -dry-run:{a.split(':', 1)[1]}")
-            o.dry_run = nxt
-            i += 1
-        elif _prefix(a, "append", 1):
-            if nxt is None:
-                raise Usage("condor_submit: -append requires another argument")
-            if re.match(r"\s*queue(\s|$)", nxt, re.I):
-                if o.queue is not None:
-                    raise Usage("condor_submit: only one -queue command allowed")
-                o.queue = nxt.strip()[5:].strip()
-            else:
-                o.append.append(nxt)
-            i += 1
-        elif _prefix(a, "queue", 1):
-            if o.queue is not None:
-                raise Usage("condor_submit: only one -queue command allowed")
-            parts = []
-            while i + 1 < len(argv) and (not argv[i + 1].startswith("-") or argv[i + 1] == "-"):
-                if argv[i + 1] == "-":
-                    break
-                parts.append(argv[i + 1])
+            elif dash_prefix(a, "verbose", 1):
+                o.verbose, o.terse = True, False
+            elif dash_prefix(a, "terse", 3):
+                o.terse, o.verbose = True, False
+            elif dash_prefix(a, "disable", 1):
+                o.disable = True
+            elif dash_colon_prefix(a, "debug", 2)[0]:
+                pass                # dprintf to the console: nothing of ours logs there
+            elif dash_colon_prefix(a, "dry-run", 3)[0]:
+                opts = dash_colon_prefix(a, "dry-run", 3)[1]
+                for opt in ([x for x in re.split(r"[\s,]+", opts) if x] if opts else []):
+                    if opt.startswith("cluster="):
+                        o.dry_cluster = max(_atoi(opt.split("=", 1)[1]) - 1, 0) + 1
+                    elif opt in DRY_RUN_OPTIONS or opt.startswith("template") or \
+                            opt.startswith("oauth="):
+                        pass
+                    elif _atoi(opt) > 1:
+                        pass
+                    else:
+                        raise Usage(f"unknown option {opt} for -dry-run:<opts>")
+                if o.dump is not None:
+                    raise Usage(f"{MYNAME}: -dry-run <file> and -dump <file> cannot be used "
+                                f"together")
+                if i + 1 >= len(argv) or (argv[i + 1].startswith("-") and argv[i + 1] != "-") \
+                        or not argv[i + 1]:
+                    raise Usage(f"{MYNAME}: -dry-run requires another argument")
+                o.dry_run = argv[i + 1]
                 i += 1
-            if not parts:
-                raise Usage("condor_submit: -queue requires at least one argument")
-            o.queue = " ".join(parts)
-        elif _prefix(a, "batch-name", 1):
-            if nxt is None:
-                raise Usage("condor_submit: -batch-name requires another argument")
-            o.batch_name = nxt
-            i += 1
-        elif _prefix(a, "file", 1):
-            if nxt is None:
-                raise Usage("condor_submit: -file requires another argument")
-            o.file = nxt
-            i += 1
-        elif _prefix(a, "disable", 1):
-            o.disable = True
-        elif _prefix(a, "debug", 2) or _prefix(a, "unused", 1) or _prefix(a, "single-cluster", 2) \
-                or _prefix(a, "spool", 2) or _prefix(a, "factory", 2) or _prefix(a, "interactive", 1):
-            pass
-        elif _prefix(a, "name", 1) or _prefix(a, "remote", 1) or _prefix(a, "pool", 1) \
-                or _prefix(a, "addr", 2) or _prefix(a, "maxjobs", 2):
-            if nxt is None:
-                raise Usage(f"condor_submit: {a} requires another argument")
-            i += 1
+            elif dash_prefix(a, "spool", 1):
+                o.spool = o.disable = True
+            elif dash_prefix(a, "file", 2):
+                o.file = _next(argv, i, "-file")
+                i += 1
+            elif dash_prefix(a, "factory", 2) or dash_prefix(a, "generator", 1):
+                o.factory = o.disable = True
+            elif dash_prefix(a, "address", 2):
+                addr = _next(argv, i, "-address")
+                if not _SINFUL.match(addr):
+                    raise Usage(f'{MYNAME}: "{addr}" is not a valid address\n'
+                                f"Should be of the form <ip:port>\n"
+                                f"For example: <123.456.789.123:6789>")
+                i += 1
+            elif dash_prefix(a, "remote", 1):
+                o.spool = o.disable = True
+                o.schedd_name = _next(argv, i, "-remote")
+                i += 1
+            elif dash_prefix(a, "name", 1):
+                o.schedd_name = _next(argv, i, "-name")
+                i += 1
+            elif dash_prefix(a, "append", 1):
+                line = _next(argv, i, "-append")
+                if re.match(r"queue(\s|$)", line, re.I):
+                    if o.queue is not None:
+                        raise Usage(f"{MYNAME}: only one -queue command allowed")
+                    o.queue = line[5:].strip()
+                else:
+                    o.append.append(line)
+                    o.cmdline_keys = True
+                i += 1
+            elif dash_prefix(a, "batch-name", 1):
+                name = _next(argv, i, "-batch-name")
+                o.append.append(f"MY.JobBatchName = {name}" if name.startswith('"')
+                                else f"MY.JobBatchName = {quote(name)}")
+                i += 1
+            elif dash_prefix(a, "batch-id", 1):
+                bid = _next(argv, i, "-batch-id")
+                o.append.append(f"MY.JobBatchId = {bid}" if bid.startswith('"')
+                                else f"MY.JobBatchId = {quote(bid)}")
+                i += 1
+            elif dash_prefix(a, "queue", 1):
+                if i + 1 >= len(argv) or not argv[i + 1] or argv[i + 1].startswith("-"):
+                    raise Usage(f"{MYNAME}: -queue requires at least one argument")
+                if o.queue is not None:
+                    raise Usage(f"{MYNAME}: only one -queue command allowed")
+                i += 1
+                parts = [argv[i]]
+                while i + 1 < len(argv):
+                    nxt = argv[i + 1]
+                    if nxt == "-" or not nxt.startswith("-"):
+                        parts.append(nxt)
+                        i += 1
+                        if nxt != "-":
+                            continue
+                    break
+                o.queue = " ".join(parts)
+            elif dash_prefix(a, "maxjobs", 3):
+                text = _next(argv, i, "-maxjobs")
+                if not re.fullmatch(r"\s*[-+]?\d+", text):
+                    raise Usage(f"Error: Unable to convert argument ({text}) to a number for "
+                                f"-maxjobs.")
+                n = _clamp_long(int(text))
+                if n < -1:
+                    raise Usage(f"Error: {_c_int(n)} is not a valid for -maxjobs.")
+                o.maxjobs = _c_int(n)
+                i += 1
+            elif dash_prefix(a, "single-cluster", 3):
+                o.single_cluster = True
+            elif dash_prefix(a, "pool", 2):
+                _next(argv, i, "-pool")
+                i += 1
+            elif dash_prefix(a, "unused", 1):
+                o.unused_toggles += 1
+            elif dash_prefix(a, "dump", 2):
+                if o.dry_run is not None:
+                    raise Usage(f"{MYNAME}: -dump <file> and -dry-run <file> cannot be used "
+                                f"together")
+                o.dump = _next(argv, i, "-dump")
+                o.disable = True
+                i += 1
+            elif dash_prefix(a, "force-mpi-universe", 7):
+                pass
+            elif dash_prefix(a, "allow-crlf-script", 8):
+                o.allow_crlf = True
+            elif dash_prefix(a, "help", 1):
+                raise Help()
+            elif dash_colon_prefix(a, "capabilities", 3)[0]:
+                o.capabilities = True
+            elif dash_prefix(a, "interactive", 1):
+                o.interactive = True
+                o.append.append("MY.InteractiveJob=True")
+            else:
+                raise Usage(None)
+        elif "=" in a:
+            name, _, value = a.partition("=")
+            name, value = name.strip(), value.strip()
+            if name[1:2] == "+":            # (sic) HTCondor looks at the second character
+                name = "MY." + name[1:]
+            elif name.startswith("+"):
+                name = "MY." + name[1:]
+            if not name or not _PARAM_NAME.match(name):
+                raise Usage(f"{MYNAME}: invalid attribute name '{name}' for attrib=value "
+                            f"assigment")
+            o.pre.append(f"{name} = {value}")
+            o.cmdline_keys = True
         else:
-            raise Usage(None)
+            o.file = a
         i += 1
     return o
 
 
+def _atoi(text):
+    m = re.match(r"\s*[-+]?\d+", text)
+    return _c_int(_clamp_long(int(m.group(0)))) if m else 0
+
+
+def _clamp_long(n):
+    """strtol's result: a long, saturated at its limits."""
+    return max(-2 ** 63, min(n, 2 ** 63 - 1))
+
+
+def _c_int(n):
+    """A long stored in a C int (HTCondor keeps -maxjobs in one)."""
+    n &= 0xFFFFFFFF
+    return n - 2 ** 32 if n >= 2 ** 31 else n
+
+
 def ad_order(name):
-    """ClassAd iteration order (dry-run): length, then case-insensitive name."""
+    """ClassAd iteration order (dry-run, dump): length, then case-insensitive name."""
     return (len(name), name.lower())
 
 
+def print_wrapped(err, text, width=78):
+    """HTCondor's print_wrapped_text: words (split on blanks) filled to 78 columns."""
+    out = []
+    count = 0
+    for word in re.split(r"[ \t]+", text):
+        if not word:
+            continue
+        if len(word) < width - count:
+            out.append(word)
+            count += len(word)
+        else:
+            out.append("\n" + word)
+            count = len(word)
+        if count < width:
+            out.append(" ")
+            count += 1
+        else:
+            out.append("\n")
+            count = 0
+    err.write("".join(out) + "\n")
+
+
+class _Refused(Exception):
+    """condor_submit stops: the text to print on stderr (already formatted)."""
+
+
+def _clusters(desc):
+    """Queue statements grouped into clusters: a new cluster each time the
+    executable (or cmd) command changes between them (CheckForNewExecutable)."""
+    groups = []
+    last = None
+    for blk in desc.blocks:
+        key = (_raw(blk.macros, "executable"), _raw(blk.macros, "cmd"))
+        if not groups or key != last:
+            groups.append([])
+            last = key
+        groups[-1].append(blk)
+    return groups
+
+
+def _raw(macros, name):
+    item = macros.table.get(name)
+    return item[1] if item else ""
+
+
+def _check_executables(paths, allow_crlf, err):
+    """check_sub_file's executable checks: it exists, is not empty, and is not a
+    script with DOS line endings."""
+    for path in sorted(paths):
+        if "$$" in path:
+            continue
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError) as e:      # ValueError: a NUL in the name
+            why = getattr(e, "strerror", None) or str(e)
+            shown = repr(path) if "\0" in path else path
+            raise _Refused(f"\nERROR: Can't access executable file {shown}: {why}\n")
+        if st.st_size == 0:
+            raise _Refused(f"\nERROR: Executable file {path} has zero length\n")
+        if _crlf_shebang(path):
+            msg = (f"\n{'WARNING' if allow_crlf else 'ERROR'}: Executable file {path} is a "
+                   f"script with CRLF (DOS/Windows) line endings.\n")
+            if not allow_crlf:
+                raise _Refused(msg + f"This generally doesn't work, and you should probably "
+                               f"run 'dos2unix {path}' -- or a similar tool -- before you "
+                               f"resubmit.\n")
+            err.write(msg)
+
+
+def _crlf_shebang(path):
+    try:
+        with open(path, "rb") as f:
+            first = f.readline(128)
+    except OSError:
+        return False
+    return first.startswith(b"#!") and first.endswith(b"\r\n")
+
+
+def main(argv=None):
+    args = sys.argv[1:] if argv is None else argv
+    out, err = sys.stdout, sys.stderr
+    try:
+        o = parse_args(args)
+    except Help:
+        out.write(USAGE)
+        return 0
+    except Usage as e:
+        err.write((e.args[0] + "\n") if e.args and e.args[0] else USAGE)
+        return 1
+    try:
+        return _submit(o, out, err)
+    except _Refused as e:
+        out.flush()
+        err.write(str(e))
+        return 1
+
+
+def _submit(o, out, err):
+    from pycondorlite import config
+    stdin_file = o.file == "-"
+    verbose = o.verbose or (stdin_file and not o.terse)
+    no_file_needed = o.cmdline_keys and o.queue is not None
+    dump_stdout = o.dump == "-"
+    if o.schedd_name is not None and not _is_local_schedd(o.schedd_name):
+        raise _Refused(f"\nERROR: Can't find address of schedd {o.schedd_name}\n")
+    if o.capabilities:
+        out.write("LateMaterialize = false\nUseJobsets = false\n")
+        return 0
+    if o.file is None and (o.dry_run or o.dump):
+        raise _Refused(
+            f"\nERROR: No submit filename was provided, and '{o.dump or o.dry_run}'\n"
+            f"  was given as the output filename for -dump or -dry-run. Was this intended?\n"
+            f"  To to avoid confusing the output file with the submit file when using these\n"
+            f"  commands, an explicit submit filename argument must be given. You can use -\n"
+            f"  as the submit filename argument to read from stdin.\n")
+    if stdin_file or (o.file is None and not no_file_needed):
+        text, source, shown = _read_stdin(), "(stdin)", "(stdin)"
+        stdin_file = True
+        submit_file = None
+    elif o.file is None:
+        text, source, shown, submit_file = "", "null", "null", None
+    else:
+        try:
+            with open(o.file, encoding="utf-8", errors="surrogateescape") as f:
+                text = f.read()
+        except (OSError, ValueError) as e:
+            why = getattr(e, "strerror", None) or str(e)
+            raise _Refused(f"\nERROR: Failed to open command file ({o.file}) ({why})\n")
+        source = shown = submit_file = o.file
+    if o.dump is None:
+        if not stdin_file and not o.terse:
+            out.write("Dry-Run job(s)" if o.dry_run else "Submitting job(s)")
+            out.flush()
+    elif not dump_stdout and not o.terse:
+        out.write("Storing job ClassAd(s)")
+        out.flush()
+
+    append = list(o.append)
+    try:
+        desc = SubmitDescription(text, source=source, pre_lines=o.pre, append_lines=append,
+                                 queue_override=o.queue, submit_file=submit_file)
+        if not desc.blocks:
+            out.flush()
+            raise _Refused(f'\nERROR: "{shown}" doesn\'t contain any "queue" commands -- no '
+                           f'jobs queued\n')
+        specs = [desc.spec(b) for b in desc.blocks]
+        for spec in specs:
+            for w in spec.warnings:
+                err.write(w)
+        groups = [[b for b in g if not desc.spec(b).empty_list] for g in _clusters(desc)]
+        groups = [g for g in groups if g]
+        if not groups:
+            if not o.terse:
+                err.write(f'\nWARNING: "{shown}" has only empty "queue" commands -- no jobs '
+                          f'queued\n')
+            if not stdin_file and not o.terse:
+                out.write("\n")
+            return 0
+        if o.single_cluster and len(groups) > 1:
+            raise _Refused("\nERROR: Number of submitted clusters would exceed 1 and "
+                           "-single-cluster was specified\n")
+        total = sum(desc.spec(b).procs() for g in groups for b in g)
+        if o.maxjobs > 0 and total > o.maxjobs:
+            raise _Refused(f"\nERROR: Number of submitted jobs would exceed -maxjobs "
+                           f"({o.maxjobs})\n")
+        # The schedd's limit, checked before any ad is built: `queue 100000000`
+        # is refused at once instead of exhausting memory. (HTCondor's -dry-run and
+        # -dump stream their ads and have no limit; ours are built in memory.)
+        limit = config.param_int("MAX_JOBS_PER_SUBMISSION", 20000)
+        if limit > 0 and total > limit:
+            raise _Refused("\nERROR: Failed to queue job.\n"
+                           "Number of submitted jobs would exceed MAX_JOBS_PER_SUBMISSION\n")
+        # Check what we can before a cluster id is taken from the spool.
+        for g in groups:
+            desc.jobs(cluster_id=0, probe=True, blocks=g)
+            if o.dump is None:
+                _check_executables(desc.executables, o.allow_crlf, err)
+        return _build_and_store(o, desc, groups, verbose, stdin_file, dump_stdout, out, err)
+    except SubmitSyntaxError as e:
+        out.flush()
+        raise _Refused(f"\nERROR: on Line {e.lineno} of {e.source or source}: {e.msg}\n"
+                       f"\nERROR: Failed to parse command file (line {e.lineno}).\n")
+    except SubmitError as e:
+        out.flush()
+        msg = e.msg
+        if msg.startswith("\n"):                    # print_wrapped_text messages
+            import io
+            buf = io.StringIO()
+            print_wrapped(buf, msg)
+            raise _Refused(buf.getvalue())
+        if e.kind == "except":
+            raise _Refused(f"ERROR at Queue statement on Line {e.lineno}: {msg}\n")
+        raise _Refused(f"ERROR: {msg}" + ("" if msg.endswith("\n") else "\n"))
+    except Exception as e:   # spool errors and the like: no traceback for users
+        out.flush()
+        if type(e).__name__ == "SpoolError" or isinstance(e, OSError):
+            raise _Refused(f"\nERROR: Failed to commit job submission into the queue.\n"
+                           f"ERROR: {e}\n")
+        raise
+
+
+def _build_and_store(o, desc, groups, verbose, stdin_file, dump_stdout, out, err):
+    sp = None
+    try:
+        simulated = o.dry_run is not None or o.dump is not None
+        if simulated:
+            clusters = _build(desc, groups, [o.dry_cluster + k for k in range(len(groups))])
+            _write_ads(o.dry_run if o.dry_run is not None else o.dump, clusters, out)
+        else:
+            from pycondorlite.spool import Spool
+            sp = Spool.open()
+            # The cluster ids are taken in the transaction the ads are built in: a
+            # description refused while they are built leaves the spool as it was.
+            with sp.transaction():
+                cids = [sp.reserve_cluster_id() for _ in groups]
+                clusters = _build(desc, groups, cids)
+            from pycondorlite import users
+            user = users.current_user()
+            # The schedd's part: Owner and User (condor_submit leaves them undefined;
+            # given here so that the spool need not parse them). A +Owner or +User of
+            # the file is left to the spool to check.
+            owner = {"Owner": quote(user), "User": quote(f"{user}@{users.uid_domain()}")}
+            for cid, cluster, procs in clusters:
+                if not {n.lower() for n in cluster} & {"owner", "user"}:
+                    cluster = dict(cluster, **owner)
+                sp.submit(cid, cluster, procs)
+            nudge = getattr(sp, "nudge_schedd", None)
+            if nudge:
+                nudge()     # wake a running schedd (never fails)
+    finally:
+        if sp is not None:
+            try:
+                sp.close()
+            except Exception:
+                pass
+
+    banner = not stdin_file and not o.terse
+    for cid, cluster, procs in clusters:
+        if verbose and not dump_stdout:
+            lines = []
+            for p in procs:
+                ad = dict(cluster)
+                ad.update(p)
+                lines.append(f"\n** Proc {cid}.{p['ProcId']}:")
+                lines.extend(f"{k} = {ad[k]}" for k in sorted(ad) if k.lower() not in HIDDEN)
+            out.write("\n".join(lines) + "\n")
+        elif not o.terse and not dump_stdout:
+            out.write("." * len(procs))
+    if banner:
+        out.write("\n")
+    if not verbose and not dump_stdout:
+        for cid, cluster, procs in clusters:
+            if o.terse:
+                out.write(f"{cid}.{procs[0]['ProcId']} - {cid}.{procs[-1]['ProcId']}\n")
+            else:
+                what = "dry-run" if o.dry_run else "submitted"
+                out.write(f"{len(procs)} job(s) {what} to cluster {cid}.\n")
+    for w in getattr(desc, "build_warnings", []):
+        err.write(f"WARNING: {w}" + ("" if w.endswith("\n") else "\n"))
+    from pycondorlite import config
+    # The configuration's choice, turned over by each -unused.
+    warn_unused = config.param_bool("WARN_ON_UNUSED_SUBMIT_FILE_MACROS", True)
+    if o.unused_toggles % 2:
+        warn_unused = not warn_unused
+    if warn_unused:
+        if verbose:
+            out.write("\n")
+        for name, value in desc.unused():
+            err.write(f"WARNING: the line '{name} = {value}' was unused by condor_submit. "
+                      f"Is it a typo?\n")
+    if o.interactive and not o.dry_run and o.dump is None:
+        return _ssh_to_job(clusters[0][0], err)
+    return 0
+
+
+def _build(desc, groups, cids):
+    """[(cluster id, cluster ad, proc ads)] of every cluster, checked."""
+    clusters = []
+    for cid, blocks in zip(cids, groups):
+        cluster, procs = _merge_blocks(desc.jobs(cluster_id=cid, blocks=blocks))
+        clusters.append((cid, cluster, procs))
+    check_unique_instance_names([(c, p) for _, c, p in clusters])
+    return clusters
+
+
 def _merge_blocks(results):
-    """One cluster ad for all queue statements; later statements' differences go per proc."""
+    """One cluster ad for the queue statements of a cluster; later statements'
+    differences go into their proc ads."""
     cluster = None
     procs = []
     for cad, pads, _ in results:
@@ -172,188 +603,57 @@ def _merge_blocks(results):
     return cluster, procs
 
 
-def _check_executable(desc, results):
-    for cad, pads, _ in results:
-        if cad is None:
-            continue
-        if cad.get("TransferExecutable") == "false":
-            continue
-        cmds = {p.get("Cmd", cad.get("Cmd")) for p in pads[:1]} | {p["Cmd"] for p in pads if "Cmd" in p}
-        for c in cmds:
-            if not c:
-                continue
-            path = c[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-            try:
-                st = os.stat(path)
-            except (OSError, ValueError) as e:      # ValueError: a NUL in the name
-                why = getattr(e, "strerror", None) or str(e)
-                raise SubmitError(f"\nERROR: Can't access executable file {path!r}: {why}"
-                                  if "\0" in path else
-                                  f"\nERROR: Can't access executable file {path}: {why}")
-            if st.st_size == 0:
-                raise SubmitError(f"\nERROR: Executable file {path} has zero length")
-
-
-def _print_ad(out, ad, sort_key):
-    for k in sorted(ad, key=sort_key):
-        if k.lower() in HIDDEN:
-            continue
-        out.append(f"{k} = {ad[k]}")
-
-
-def main(argv=None):
-    args = sys.argv[1:] if argv is None else argv
-    out = sys.stdout
-    err = sys.stderr
-    try:
-        o = parse_args(args)
-    except Usage as e:
-        err.write((str(e) + "\n") if e.args and e.args[0] else USAGE)
-        return 1
-
-    from_stdin = o.file in (None, "-") and not (o.queue is not None and o.file is None and o.pre)
-    if o.file in (None, "-") and o.queue is not None and o.pre and o.file is None:
-        text, source = "", "(command line)"
-        from_stdin = False
-    elif o.file in (None, "-"):
-        text, source = sys.stdin.read(), "(stdin)"
-    else:
-        try:
-            with open(o.file, encoding="utf-8", errors="surrogateescape") as f:
-                text = f.read()
-        except OSError as e:
-            err.write(f"\nERROR: Failed to open command file ({o.file}) ({e.strerror})\n")
-            return 1
-        source = o.file
-    verbose = o.verbose or (from_stdin and not o.terse)
-    banner = not from_stdin and not o.terse
-    if banner:
-        out.write("Dry-Run job(s)" if o.dry_run else "Submitting job(s)")
-        out.flush()
-
-    append = list(o.append)
-    if o.batch_name is not None:
-        append.append(f"MY.JobBatchName = {quote(o.batch_name)}")
-    lineno = 0
-    sp = None
-    try:
-        desc = SubmitDescription(text, source=source, pre_lines=o.pre, append_lines=append,
-                                 queue_override=o.queue,
-                                 submit_file=None if source.startswith("(") else source)
-        if not desc.blocks:
-            out.flush()
-            err.write(f'\nERROR: "{source}" doesn\'t contain any "queue" commands -- no jobs queued\n')
-            return 1
-        specs = [desc.spec(b) for b in desc.blocks]
-        for spec in specs:
-            for w in spec.warnings:
-                err.write(w)
-        if all(s.empty_list for s in specs):
-            if not o.terse:
-                err.write(f'\nWARNING: "{source}" has only empty "queue" commands -- no jobs queued\n')
-            if banner:
-                out.write("\n")
-            return 0
-        # Check everything we can before a cluster id is taken from the spool.
-        lineno = desc.blocks[0].lineno
-        if not o.dry_run:
-            # The schedd's limit, checked before any ad is built: `queue 100000000`
-            # is refused at once instead of exhausting memory.
-            from pycondorlite import config
-            limit = config.param_int("MAX_JOBS_PER_SUBMISSION", 20000)
-            if limit > 0 and sum(s.procs() for s in specs) > limit:
-                out.flush()
-                err.write("\nERROR: Failed to queue job.\n"
-                          "Number of submitted jobs would exceed MAX_JOBS_PER_SUBMISSION\n")
-                return 1
-        probe = desc.jobs(cluster_id=0, probe=True)
-        _check_executable(desc, probe)
-        if o.dry_run:
-            cid = o.dry_cluster
-        else:
-            from pycondorlite.spool import Spool
-            sp = Spool.open()
-            cid = sp.reserve_cluster_id()
-        results = desc.jobs(cluster_id=cid)
-        cluster, procs = _merge_blocks(results)
-        if o.dry_run:
-            _dry_run(o.dry_run, cid, cluster, procs, out)
-        else:
-            sp.submit(cid, cluster, procs)
-            nudge = getattr(sp, "nudge_schedd", None)
-            if nudge:
-                nudge()     # wake a running schedd (never fails)
-    except SubmitSyntaxError as e:
-        out.flush()
-        err.write(f"\nERROR: on Line {e.lineno} of {e.source or source}: {e.msg}\n")
-        err.write(f"\nERROR: Failed to parse command file (line {e.lineno}).\n")
-        return 1
-    except SubmitError as e:
-        out.flush()
-        msg = e.msg
-        if msg.startswith("\n"):
-            err.write(msg + "\n")
-        else:
-            err.write(f"ERROR: {msg}\n")
-            err.write(f"\nERROR: Failed to parse command file (line {e.lineno or lineno}).\n")
-        return 1
-    except Exception as e:   # spool errors and the like: no traceback for users
-        out.flush()
-        if type(e).__name__ == "SpoolError" or isinstance(e, OSError):
-            err.write("\nERROR: Failed to commit job submission into the queue.\n")
-            err.write(f"ERROR: {e}\n")
-            return 1
-        raise
-    finally:
-        if sp is not None:
-            try:
-                sp.close()
-            except Exception:
-                pass
-
-    n = len(procs)
-    if verbose:
-        lines = []
-        for p in procs:
-            ad = dict(cluster)
-            ad.update(p)
-            lines.append(f"\n** Proc {cid}.{p['ProcId']}:")
-            _print_ad(lines, ad, lambda k: k)
-        out.write("\n".join(lines) + "\n")
-    elif banner:
-        out.write("." * n)
-    if banner:
-        out.write("\n")
-    if o.terse:
-        out.write(f"{cid}.{procs[0]['ProcId']} - {cid}.{procs[-1]['ProcId']}\n")
-    elif not verbose:
-        what = "dry-run" if o.dry_run else "submitted"
-        out.write(f"{n} job(s) {what} to cluster {cid}.\n")
-    for name, value in desc.unused():
-        err.write(f"WARNING: the line '{name} = {value}' was unused by condor_submit. "
-                  f"Is it a typo?\n")
-    return 0
-
-
-def _dry_run(target, cid, cluster, procs, out):
+def _write_ads(target, clusters, out):
+    """The Attr=Value stream HTCondor's SimScheddQ writes for -dry-run and -dump."""
     lines = []
-    for i, p in enumerate(procs):
-        lines.append("")
-        if i == 0:
-            lines.append(f"ClusterId={cid}")
-            for k in sorted(cluster, key=ad_order):
-                if k == "ClusterId" or k.lower() in HIDDEN:
+    for cid, cluster, procs in clusters:
+        for i, p in enumerate(procs):
+            lines.append("")
+            if i == 0:
+                lines.append(f"ClusterId={cid}")
+                for k in sorted(cluster, key=ad_order):
+                    if k == "ClusterId" or k.lower() in HIDDEN:
+                        continue
+                    lines.append(f"{k}={cluster[k]}")
+            lines.append(f"ProcId={p['ProcId']}")
+            lines.append(f"JobStatus={p.get('JobStatus', '1')}")
+            for k in sorted(p, key=ad_order):
+                if k in ("ProcId", "JobStatus") or k.lower() in HIDDEN:
                     continue
-                lines.append(f"{k}={cluster[k]}")
-        lines.append(f"ProcId={p['ProcId']}")
-        lines.append(f"JobStatus={p.get('JobStatus', '1')}")
-        for k in sorted(p, key=ad_order):
-            if k in ("ProcId", "JobStatus") or k.lower() in HIDDEN:
-                continue
-            lines.append(f"{k}={p[k]}")
+                lines.append(f"{k}={p[k]}")
     text = "\n".join(lines) + "\n"
     if target == "-":
         out.write(text)
-    else:
-        with open(target, "w") as f:
+        return
+    try:
+        with open(target, "w", encoding="utf-8", errors="surrogateescape") as f:
             f.write(text)
+    except (OSError, ValueError) as e:
+        why = getattr(e, "strerror", None) or str(e)
+        raise _Refused(f"\nERROR: Failed to open file to dump ClassAds into ({why})\n")
+
+
+def _read_stdin():
+    data = sys.stdin.read()
+    return data
+
+
+def _is_local_schedd(name):
+    from pycondorlite.cli.jobtools import schedd_name
+    import socket
+    mine = {n.lower() for n in (schedd_name(), socket.gethostname(), socket.getfqdn(),
+                                "localhost") if n}
+    mine |= {n.split(".")[0] for n in mine}
+    return name.lower() in mine or name.lower().split(".")[0] in mine
+
+
+def _ssh_to_job(cid, err):
+    """-interactive: what condor_submit execs once the job is queued."""
+    argv = ["condor_ssh_to_job", "-auto-retry", "-remove-on-interrupt", "-X", f"{cid}.0"]
+    exe = shutil.which(argv[0])
+    if exe is None:
+        err.write("ERROR: Failed to spawn condor_ssh_to_job " + " ".join(argv) +
+                  " : No such file or directory\n")
+        return 1
+    os.execv(exe, argv)
+    return 1

@@ -1,249 +1,155 @@
 """Job ads from submit descriptions, as condor_submit builds them.
 
 Ads are dict[str, str]: attribute name (HTCondor's spelling) -> ClassAd
-expression text in old syntax.  One submit gives ONE cluster ad (what all
-procs share) and one small proc ad per proc (ProcId, JobStatus and whatever
-per-proc macros such as $(Process) or $(Item) changed).
+expression text in old syntax.  One queue statement gives ONE cluster ad
+(what all procs share) and one small proc ad per proc (ProcId, JobStatus and
+whatever differs from proc to proc).
 
-The ad is built by a list of steps (methods named _set_*); each reads submit
-commands through self.cmd(), which records whether the expansion touched a
-per-proc macro.  Only the steps that did are run again for procs after the
-first, so `queue 100000` costs one full build plus 100000 small dicts.
+The build follows HTCondor's SubmitHash::make_job_ad: the same steps in the
+same order (the _set_* methods, named after HTCondor's Set* functions), each
+reading submit commands through self.param().  While the first proc is built,
+each step records whether it used a per-proc macro ($(Process), $(Item)...)
+and which attributes it read and wrote; only the steps that depend on the
+proc are run again for later procs, so `queue 100000` costs one full build
+plus 100000 small dicts.  Builder state that later steps read (the initial
+directory, the grid type) is kept in the ad under names beginning with "."
+so that the same bookkeeping covers it; those never reach the job.
 """
 
 import math
 import os
 import platform
 import re
+import signal
 import time
 
 from pycondorlite import config
-from pycondorlite.submit.macros import MacroError, MacroSet, expand
-from pycondorlite.submit.queue import QueueError, QueueSpec, parse_queue
-from pycondorlite.submit.reader import Reader, SubmitSyntaxError
+from pycondorlite.jobad import quote
+from pycondorlite.submit import exprs
+from pycondorlite.submit.arglist import (ArgError, Arguments, Environment, GetenvFilter,
+                                         safe_v1_value)
+from pycondorlite.submit.macros import MacroError, expand
 
-UNIVERSES = {
-    "standard": 1, "vanilla": 5, "docker": 5, "container": 5, "scheduler": 7,
-    "mpi": 8, "grid": 9, "globus": 9, "java": 10, "parallel": 11, "local": 12, "vm": 13,
-}
+UNIVERSES = {"vanilla": 5, "scheduler": 7, "grid": 9, "java": 10, "parallel": 11,
+             "local": 12, "vm": 13}
+# Retired universes HTCondor still knows by name and number, and refuses.
+RETIRED_UNIVERSES = {"standard": 1, "pipe": 2, "linda": 3, "pvm": 4, "pvmd": 6, "globus": 9,
+                     "mpi": 8}
+TOPPINGS = ("docker", "container")
+VANILLA, SCHEDULER, GRID, JAVA, PARALLEL, LOCAL, VM, MPI = 5, 7, 9, 10, 11, 12, 13, 8
+UNIVERSE_NAMES = {1: "Standard", 2: "Pipe", 3: "Linda", 4: "PVM", 5: "Vanilla", 6: "PVMD",
+                  7: "Scheduler", 8: "MPI", 9: "Grid", 10: "Java", 11: "Parallel",
+                  12: "Local", 13: "VM"}
+# Grid types condor_submit accepts; deltacloud is pycondorlite's own first one.
 GRID_TYPES = ["condor", "batch", "arc", "ec2", "gce", "azure", "deltacloud"]
-GRID_TYPE_ALIASES = {"pbs", "lsf", "sge", "nqs"}
+GRID_TYPE_ALIASES = {"blah", "pbs", "sge", "lsf", "nqs", "naregi"}
+# Grid types whose "executable" is only a label for the instance.
+LABEL_EXECUTABLE_GRIDS = {"ec2", "gce", "azure", "deltacloud"}
 NOTIFICATION = {"never": 0, "always": 1, "complete": 2, "error": 3}
+STF = {"yes": "YES", "true": "YES", "always": "YES", "no": "NO", "false": "NO",
+       "never": "NO", "if_needed": "IF_NEEDED", "auto": "IF_NEEDED"}
+WTTO = {"on_exit": "ON_EXIT", "false": "ON_EXIT", "never": "ON_EXIT",
+        "on_exit_or_evict": "ON_EXIT_OR_EVICT", "true": "ON_EXIT_OR_EVICT",
+        "always": "ON_EXIT_OR_EVICT", "on_success": "ON_SUCCESS"}
 
-# Submit commands of the Deltacloud grid type -> job attribute (string values).
-DELTACLOUD_COMMANDS = [
-    ("deltacloud_username", "DeltacloudUsername"),
-    ("deltacloud_password", "DeltacloudPassword"),
-    ("deltacloud_image_id", "DeltacloudImageId"),
-    ("deltacloud_instance_name", "DeltacloudInstanceName"),
-    ("deltacloud_realm_id", "DeltacloudRealmId"),
-    ("deltacloud_hardware_profile", "DeltacloudHardwareProfile"),
-    ("deltacloud_hardware_profile_memory", "DeltacloudHardwareProfileMemory"),
-    ("deltacloud_hardware_profile_cpu", "DeltacloudHardwareProfileCpu"),
-    ("deltacloud_hardware_profile_storage", "DeltacloudHardwareProfileStorage"),
-    ("deltacloud_keyname", "DeltacloudKeyname"),
-    ("deltacloud_user_data", "DeltacloudUserData"),
-]
-
-# Plain commands that copy an expression (or a string) into one attribute.
-EXPR_COMMANDS = [
-    ("periodic_hold", "PeriodicHold"), ("periodic_release", "PeriodicRelease"),
-    ("periodic_remove", "PeriodicRemove"), ("on_exit_remove", "OnExitRemove"),
-    ("on_exit_hold", "OnExitHold"), ("periodic_vacate", "PeriodicVacate"),
-    ("job_max_vacate_time", "JobMaxVacateTime"), ("allowed_execute_duration", "AllowedExecuteDuration"),
-    ("allowed_job_duration", "AllowedJobDuration"), ("coresize", "CoreSize"),
-    ("max_job_retirement_time", "MaxJobRetirementTime"), ("next_job_start_delay", "NextJobStartDelay"),
-]
-STRING_COMMANDS = [
-    ("batch_name", "JobBatchName"), ("description", "JobDescription"),
-    ("notify_user", "NotifyUser"), ("kill_sig", "KillSig"), ("submit_event_notes", "SubmitEventNotes"),
-    ("remove_kill_sig", "RemoveKillSig"), ("hold_kill_sig", "HoldKillSig"),
-    ("transfer_input_files", "TransferInput"), ("transfer_output_files", "TransferOutput"),
-    ("docker_image", "DockerImage"), ("container_image", "ContainerImage"),
-]
-
-INTEGER_MACROS = {"process", "procid", "step", "itemindex", "row", "cluster", "clusterid"}
 PER_PROC_MACROS = {"process", "procid", "step", "itemindex", "row", "item", "jobid", "node"}
+INTEGER_MACROS = {"process", "procid", "step", "itemindex", "row", "cluster", "clusterid"}
 
 
 class SubmitError(Exception):
     """A semantic submit error, worded as HTCondor's (printed as `ERROR: msg`)."""
 
-    def __init__(self, msg, lineno=0):
+    def __init__(self, msg, lineno=0, kind="error"):
         super().__init__(msg)
         self.msg = msg
         self.lineno = lineno
+        self.kind = kind      # "error", or "except": HTCondor stops on it (EXCEPT)
 
 
-def quote(s):
-    """A ClassAd string literal (old syntax: backslash and double quote escaped)."""
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+# ---------------------------------------------------------------- value parsing
 
-
-def check_expr(text):
-    """True when `text` is a valid ClassAd expression (pycondorlite.classad decides)."""
-    try:
-        from pycondorlite.classad import ExprTree
-    except ImportError:
-        return _rough_check(text)
-    try:
-        ExprTree(text)
+def parse_bool(text):
+    """HTCondor's string_is_boolean_param: true/false, or an expression of a
+    boolean or a number. None when it is neither."""
+    low = text.strip().lower()
+    if low == "true":
         return True
-    except Exception:
+    if low == "false":
         return False
+    v = exprs.evaluate(text)
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return v != 0
+    return None
 
 
-_TOK_RE = re.compile(r"""\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+)
-    |(?P<id>[A-Za-z_][A-Za-z0-9_.]*)|(?P<op>=\?=|=!=|==|!=|<=|>=|&&|\|\||<<|>>>|>>|[-+*/%<>!?:,.()\[\]{}=;&|^~]))""",
-                     re.X)
+_INT_RE = re.compile(r"\s*[-+]?[0-9]+\s*\Z")
 
 
-def _rough_check(text):
-    """Stand-in syntax check until pycondorlite.classad exists: tokens, brackets,
-    and no two operands in a row."""
-    pos = 0
-    depth = []
-    prev_operand = False
-    text = text.strip()
-    if not text:
-        return False
-    while pos < len(text):
-        m = _TOK_RE.match(text, pos)
-        if not m or m.end() == pos:
-            return False
-        pos = m.end()
-        kind = m.lastgroup
-        tok = m.group(kind)
-        if kind in ("str", "num", "id"):
-            if prev_operand and tok.lower() not in ("is", "isnt"):
-                return False
-            prev_operand = tok.lower() not in ("is", "isnt")
-        else:
-            if tok in "([{":
-                if prev_operand and tok == "{":
-                    return False
-                depth.append(tok)
-                prev_operand = False
-            elif tok in ")]}":
-                if not depth or "([{"[")]}".index(tok)] != depth.pop():
-                    return False
-                prev_operand = True
-            else:
-                prev_operand = False
-    return not depth and text.rstrip()[-1:] not in "+-*/&|<>=!?:,"
+def parse_long(text):
+    """HTCondor's string_is_long_param: an integer, or an expression of a number
+    (truncated). None when it is neither."""
+    if _INT_RE.match(text):
+        return int(text)
+    v = exprs.evaluate(text)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    if isinstance(v, float):
+        if v != v or v in (math.inf, -math.inf):
+            return None
+        return int(v)
+    return v
 
 
-# ---------------------------------------------------------------- arguments/environment
-
-def args_v2_to_list(s):
-    """Split V2 arguments (whitespace separated, single quotes group, '' is a quote)."""
-    out = []
-    cur = None
-    i = 0
-    n = len(s)
-    while i < n:
-        c = s[i]
-        if c.isspace():
-            if cur is not None:
-                out.append(cur)
-                cur = None
-            i += 1
-            continue
-        if c == "'":
-            cur = cur or ""
-            i += 1
-            while True:
-                if i >= n:
-                    raise SubmitError("Unterminated single quote in arguments")
-                if s[i] == "'":
-                    if i + 1 < n and s[i + 1] == "'":
-                        cur += "'"
-                        i += 2
-                        continue
-                    i += 1
-                    break
-                cur += s[i]
-                i += 1
-            continue
-        cur = (cur or "") + c
-        i += 1
-    if cur is not None:
-        out.append(cur)
-    return out
+_BYTES_RE = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*([KMGTP]?)"
+                       r"(B?)\s*\Z", re.I)
+_UNIT = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4, "P": 1024 ** 5}
 
 
-def args_list_to_v2(args):
-    parts = []
-    for a in args:
-        if a == "":
-            parts.append("''")
-            continue
-        if re.search(r"[\s']", a):
-            # Quote only the runs that need it, as HTCondor does ("c d" -> c' 'd).
-            buf = []
-            for ch in a:
-                if ch.isspace():
-                    buf.append("'" + ch + "'")
-                elif ch == "'":
-                    buf.append("''''")
-                else:
-                    buf.append(ch)
-            parts.append("".join(buf))
-        else:
-            parts.append(a)
-    return " ".join(parts)
-
-
-def env_v2_to_list(s):
-    out = []
-    for tok in args_v2_to_list(s):
-        if "=" not in tok:
-            raise SubmitError(f"ERROR: Missing '=' after environment variable '{tok}'.\n"
-                              f"The environment you specified was: '\"{s}\"'")
-        k, v = tok.split("=", 1)
-        out.append((k, v))
-    return out
-
-
-def env_v1_to_list(s):
-    out = []
-    for tok in s.split(";"):
-        if not tok.strip():
-            continue
-        if "=" not in tok:
-            raise SubmitError(f"ERROR: Missing '=' after environment variable '{tok}'.\n"
-                              f"The environment you specified was: '{s}'")
-        k, v = tok.split("=", 1)
-        out.append((k.strip(), v))
-    return out
-
-
-def env_list_to_v2(pairs):
-    parts = []
-    for k, v in pairs:
-        item = f"{k}={v}"
-        parts.append(args_list_to_v2([item]))
-    return " ".join(parts)
-
-
-_UNIT_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([KMGTP]?)I?B?\s*$", re.I)
-_SCALE = {"": 1, "K": 1, "M": 1024, "G": 1024 ** 2, "T": 1024 ** 3, "P": 1024 ** 4}
-
-
-def scaled_size(value, default_unit):
-    """'2 GB' -> MiB (default_unit 'M') or KiB (default_unit 'K'); None if an expression."""
-    m = _UNIT_RE.match(value)
+def parse_bytes(text, base):
+    """HTCondor's parse_int64_bytes: a number with an optional K/M/G/T unit (a
+    bare number is in units of `base` bytes), as a whole number of `base`
+    units rounded up; (value, unit given) or None."""
+    m = _BYTES_RE.match(text)
     if not m:
         return None
-    num = float(m.group(1))
-    unit = m.group(2).upper() or default_unit
-    kib = num * _SCALE[unit]
-    if default_unit == "M":
-        return str(int(math.ceil(kib / 1024)))
-    return str(int(math.ceil(kib)))
+    try:
+        num = float(text.strip().rstrip("bB").rstrip("kKmMgGtTpP ").strip())
+    except ValueError:
+        return None
+    unit = m.group(2).upper()
+    if unit:
+        mult = _UNIT[unit]
+    elif m.group(3):
+        mult = 1
+    else:
+        mult = base
+    return int(math.ceil((num * mult) / base)), bool(unit or m.group(3))
 
 
-# ---------------------------------------------------------------- the builder
+def compress_path(path):
+    """HTCondor's compress_path: runs of slashes become one."""
+    return re.sub(r"/{2,}", "/", path)
+
+
+def signal_name(text):
+    """kill_sig and friends: a signal number or name, as its upper-case name."""
+    t = text.strip()
+    m = re.match(r"[-+]?\d+", t)
+    if m and int(m.group(0)) != 0:
+        try:
+            return signal.Signals(int(m.group(0))).name
+        except ValueError:
+            raise SubmitError(f"invalid signal {t}")
+    up = t.upper()
+    if up in signal.Signals.__members__ and not up.startswith("SIG_") and up != "SIGRTMIN" \
+            and up != "SIGRTMAX":
+        return up
+    raise SubmitError(f"invalid signal {t}")
+
+
+# ---------------------------------------------------------------- macro lookups
 
 class _Tracker:
     """Macro lookups that note whether a per-proc macro was used."""
@@ -254,60 +160,204 @@ class _Tracker:
         self.hit = False
 
     def __call__(self, name):
-        key = name.lower()
-        if key in self.per_proc:
+        if name.lower() in self.per_proc:
             self.hit = True
         return self.macros.lookup(name)
+
+
+class _Recorder(dict):
+    """A dict that notes the keys read from and written to it, to learn what
+    a build step depends on and what it sets."""
+    reads = None
+    written = None
+
+    def __setitem__(self, k, v):
+        if self.written is not None:
+            self.written.add(k)
+        dict.__setitem__(self, k, v)
+
+    def __getitem__(self, k):
+        if self.reads is not None:
+            self.reads.add(k)
+        return dict.__getitem__(self, k)
+
+    def get(self, k, default=None):
+        if self.reads is not None:
+            self.reads.add(k)
+        return dict.get(self, k, default)
+
+    def __contains__(self, k):
+        if self.reads is not None:
+            self.reads.add(k)
+        return dict.__contains__(self, k)
+
+    def pop(self, k, *default):
+        if self.written is not None:
+            self.written.add(k)
+        return dict.pop(self, k, *default)
+
+
+# A simple command: (submit command, attribute, kind, flags). The command may
+# also be spelt as its attribute name. kind: expr, string, bool, int, uint.
+# flags: "alt" (an alternate name: skipped when the one before it is given),
+# "strip" (surrounding quotes removed), "list" (a comma-separated list,
+# tidied), "file" (made a full path).
+SIMPLE_COMMANDS = [
+    ("next_job_start_delay", "NextJobStartDelay", "expr", ""),
+    ("keep_claim_idle", "KeepClaimIdle", "expr", ""),
+    ("job_ad_information_attrs", "JobAdInformationAttrs", "string", ""),
+    ("ulog_execute_attrs", "UserLogExecuteEventAttrs", "string", ""),
+    ("max_idle", "JobMaterializeMaxIdle", "expr", ""),
+    ("materialize_max_idle", "JobMaterializeMaxIdle", "expr", "alt"),
+    ("docker_network_type", "DockerNetworkType", "string", ""),
+    ("docker_pull_policy", "DockerPullPolicy", "string", ""),
+    ("docker_override_entrypoint", "DockerOverrideEntrypoint", "bool", ""),
+    ("container_target_dir", "ContainerTargetDir", "string", "strip"),
+    ("mount_under_scratch", "MountUnderScratch", "string", "strip"),
+    ("transfer_container", "TransferContainer", "bool", ""),
+    ("transfer_plugins", "TransferPlugins", "string", ""),
+    ("want_io_proxy", "WantIOProxy", "bool", ""),
+    ("starter_debug", "JobStarterDebug", "string", "strip"),
+    ("starter_log", "JobStarterLog", "string", "strip file"),
+    ("job_machine_attrs", "JobMachineAttrs", "string", ""),
+    ("job_machine_attrs_history_length", "JobMachineAttrsHistoryLength", "int", ""),
+    ("notify_user", "NotifyUser", "string", ""),
+    ("email_attributes", "EmailAttributes", "string", "list"),
+    ("remote_initialdir", "RemoteIwd", "string", ""),
+    ("remote_grid_resource", "Remote_GridResource", "string", ""),
+    ("remote_remote_grid_resource", "Remote_Remote_GridResource", "string", ""),
+    ("output_destination", "OutputDestination", "string", ""),
+    ("want_graceful_removal", "WantGracefulRemoval", "expr", ""),
+    ("job_max_vacate_time", "JobMaxVacateTime", "expr", ""),
+    ("encrypt_execute_directory", "EncryptExecuteDirectory", "bool", ""),
+    ("encrypt_input_files", "EncryptInputFiles", "string", ""),
+    ("encrypt_output_files", "EncryptOutputFiles", "string", ""),
+    ("dont_encrypt_input_files", "DontEncryptInputFiles", "string", ""),
+    ("dont_encrypt_output_files", "DontEncryptOutputFiles", "string", ""),
+    ("load_profile", "LoadProfile", "bool", ""),
+    ("file_remaps", "FileRemaps", "expr", ""),
+    ("buffer_files", "BufferFiles", "expr", ""),
+    ("buffer_size", "BufferSize", "expr", ""),
+    ("buffer_block_size", "BufferBlockSize", "expr", ""),
+    ("fetch_files", "FetchFiles", "string", ""),
+    ("compress_files", "CompressFiles", "string", ""),
+    ("append_files", "AppendFiles", "string", ""),
+    ("local_files", "LocalFiles", "string", ""),
+    ("log", "UserLog", "string", "file"),
+    ("dagman_log", "DAGManNodesLog", "string", "file"),
+    ("log_xml", "UserLogUseXML", "bool", ""),
+    ("noop_job", "IsNoopJob", "expr", ""),
+    ("noop_job_exit_signal", "NoopJobExitSignal", "expr", ""),
+    ("noop_job_exit_code", "NoopJobExitCode", "expr", ""),
+    ("dag_node_name", "DAGNodeName", "string", ""),
+    ("match_list_length", "LastMatchListLength", "int", ""),
+    ("dagman_job_id", "DAGManJobId", "uint", ""),
+    ("submit_event_notes", "SubmitEventNotes", "string", ""),
+    ("submit_event_user_notes", "SubmitEventUserNotes", "string", ""),
+    ("stack_size", "StackSize", "expr", ""),
+    ("jar_files", "JarFiles", "string", ""),
+    ("parallel_script_shadow", "ParallelScriptShadow", "string", ""),
+    ("parallel_script_starter", "ParallelScriptStarter", "string", ""),
+    ("cron_minute", "CronMinute", "string", ""),
+    ("cron_hour", "CronHour", "string", ""),
+    ("cron_day_of_month", "CronDayOfMonth", "string", ""),
+    ("cron_month", "CronMonth", "string", ""),
+    ("cron_day_of_week", "CronDayOfWeek", "string", ""),
+    ("description", "JobDescription", "string", ""),
+    ("batch_name", "JobBatchName", "string", "strip"),
+    ("batch_id", "JobBatchId", "string", "strip"),
+    ("max_job_retirement_time", "MaxJobRetirementTime", "expr", ""),
+    ("job_lease_duration", "JobLeaseDuration", "expr", ""),
+    ("coresize", "CoreSize", "int", ""),
+    ("priority", "JobPrio", "int", ""),
+    ("prio", "JobPrio", "int", "alt"),
+    ("run_as_owner", "RunAsOwner", "bool", ""),
+    ("max_transfer_input_mb", "MaxTransferInputMB", "expr", ""),
+    ("max_transfer_output_mb", "MaxTransferOutputMB", "expr", ""),
+    ("manifest", "ManifestDesired", "bool", ""),
+    ("manifest_dir", "ManifestDir", "string", ""),
+    ("checkpoint_exit_code", "SuccessCheckpointExitCode", "int", ""),
+    ("checkpoint_destination", "CheckpointDestination", "string", ""),
+    ("aws_region", "AWSRegion", "string", ""),
+    ("aws_access_key_id_file", "EC2AccessKeyId", "string", ""),
+    ("aws_secret_access_key_file", "EC2SecretAccessKey", "string", ""),
+    ("s3_access_key_id_file", "EC2AccessKeyId", "string", ""),
+    ("s3_secret_access_key_file", "EC2SecretAccessKey", "string", ""),
+    ("gs_access_key_id_file", "EC2AccessKeyId", "string", ""),
+    ("gs_secret_access_key_file", "EC2SecretAccessKey", "string", ""),
+    ("erase_output_and_error_on_restart", "EraseOutputAndErrorOnRestart", "bool", ""),
+    ("transfer_checkpoint_files", "TransferCheckpoint", "string", ""),
+    ("preserve_relative_paths", "PreserveRelativePaths", "bool", ""),
+    ("cuda_version", "CUDAVersion", "string", ""),
+    ("skip_if_dataflow", "SkipIfDataflow", "bool", ""),
+    ("allowed_job_duration", "AllowedJobDuration", "expr", ""),
+    ("allowed_execute_duration", "AllowedExecuteDuration", "expr", ""),
+    ("primary_unix_group", "PrimaryUnixGroup", "string", ""),
+    ("transfer_output_remaps", "TransferOutputRemaps", "string", "strip"),
+    ("public_input_files", "PublicInputFiles", "string", "list"),
+]
 
 
 class JobAdBuilder:
     """Builds the ads of one queue statement from a macro set."""
 
+    # (step, runs for every proc when it depends on the proc?) The universe is
+    # decided once per cluster, as in HTCondor.
     STEPS = (
-        "_set_universe", "_set_executable", "_set_iwd", "_set_arguments", "_set_environment",
-        "_set_io", "_set_log", "_set_priority", "_set_notification", "_set_requests",
-        "_set_transfer", "_set_simple", "_set_hold", "_set_retries", "_set_grid",
-        "_set_misc", "_set_requirements", "_set_rank", "_set_my",
+        "_set_iwd", "_set_executable", "_set_arguments", "_set_grid_params", "_set_vm_params",
+        "_set_java_vm_args", "_set_parallel_params", "_set_environment", "_set_job_status",
+        "_set_stdin", "_set_stdout", "_set_stderr", "_set_gsi_credentials",
+        "_set_notification", "_set_rank", "_set_periodic_expressions", "_set_leave_in_queue",
+        "_set_job_retries", "_set_kill_sig", "_set_container_special",
+        "_set_request_resources", "_set_concurrency_limits", "_set_accounting_group",
+        "_set_oauth", "_set_simple_job_exprs", "_set_job_deferral", "_set_image_size",
+        "_set_transfer_files", "_set_auto_attributes", "_report_common_mistakes",
+        "_set_forced_submit_attrs", "_set_forced_attributes", "_set_resource_requirements",
+        "_set_requirements", "_set_match_attrs",
     )
 
-    def __init__(self, macros, cluster_id, cwd=None, owner=None, now=None):
+    def __init__(self, macros, cluster_id, cwd=None, owner=None, now=None, file_checks=False):
         self.macros = macros
         self.cluster_id = cluster_id
         self.cwd = cwd or os.getcwd()
         self.owner = owner or config.current_user()
         self.now = int(now if now is not None else time.time())
+        self.file_checks = file_checks
         self.per_proc = set(PER_PROC_MACROS)
         self.used = set()
+        self.warnings = []
+        self.executables = set()  # executables to check exist (condor_submit's check_sub_file)
         self._templates = {}
-        self._submit_attrs = None
         self._const = {}          # command -> value, for commands with no macro at all
         self._recording = False
-        self._my_keys = None
-        self._valid_shapes = set()
+        self._tracker = _Tracker(macros, self.per_proc)
 
     # -- command lookup
-    def cmd(self, name, alt=None):
-        """The expanded value of submit command `name` (or its attribute name `alt`)."""
+    def param(self, name, alt=None):
+        """The expanded value of submit command `name` (or `alt`); None when
+        absent or empty (HTCondor's submit_param)."""
         const = self._const
-        if name in const:       # replaying a step for a later proc: constants are known
-            return const[name]
+        key = (name, alt)
+        if key in const:       # replaying a step for a later proc: constants are known
+            return const[key]
         raw = self.macros.lookup(name)
-        key = name
+        used = name
         if raw is None and alt:
             raw = self.macros.lookup(alt)
-            key = alt
+            used = alt
         if raw is None:
             if self._recording:
-                const[name] = None
+                const[key] = None
             return None
-        self.used.add(key.lower())
-        if self._recording and "$" not in raw:
-            const[name] = raw.strip()
-        return self._expand(raw)
-
-    def _expand(self, raw):
+        self.used.add(used.lower())
         if "$" not in raw:
-            return raw.strip()
+            v = raw.strip() or None
+            if self._recording:
+                const[key] = v
+            return v
+        return self._expand(raw, used) or None
+
+    def _expand(self, raw, name):
         tpl = self._templates.get(raw, False)
         if tpl is False:
             tpl = self._templates[raw] = self._compile(raw)
@@ -319,7 +369,9 @@ class JobAdBuilder:
         try:
             return expand(raw, self._tracker).strip()
         except MacroError as e:
-            raise SubmitError(str(e))
+            raise SubmitError(str(e), kind="except")
+        except RecursionError:
+            raise SubmitError(f"Failed to expand macros in: {name}")
 
     _REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.]*)\)")
 
@@ -345,7 +397,7 @@ class JobAdBuilder:
                 try:
                     val = probe(name)
                     val = expand(val, probe) if val is not None else ""
-                except MacroError:
+                except (MacroError, RecursionError):
                     return None
                 if probe.hit:
                     return None
@@ -358,16 +410,76 @@ class JobAdBuilder:
             parts.append((True, rest))
         return parts
 
-    def bool_cmd(self, name, default=False, alt=None):
-        v = self.cmd(name, alt)
-        if v is None or v == "":
-            return default
-        low = v.lower()
-        if low in ("true", "t", "yes", "y", "1"):
-            return True
-        if low in ("false", "f", "no", "n", "0"):
-            return False
-        raise SubmitError(f"{name}={v} is invalid, must eval to a boolean.")
+    def param_bool(self, name, alt=None, default=False):
+        """(value, given) of a boolean command (HTCondor's submit_param_bool)."""
+        v = self.param(name, alt)
+        if v is None:
+            return default, False
+        b = parse_bool(v)
+        if b is None:
+            raise SubmitError(f"{name}={v} is invalid, must eval to a boolean.")
+        return b, True
+
+    def param_long(self, name, alt=None, int_range=False):
+        """The integer value of a command, or None (HTCondor's submit_param_long_exists)."""
+        v = self.param(name, alt)
+        if v is None:
+            return None
+        n = parse_long(v)
+        if n is None or (int_range and not -2 ** 31 <= n < 2 ** 31 - 1):
+            raise SubmitError(f"{name}={v} is invalid, must eval to an integer.")
+        return n
+
+    def sorted_keys(self):
+        """The submit description's command names in HTCondor's hash order."""
+        return sorted(self.macros.keys(), key=str.lower)
+
+    def defined(self, name):
+        return self.macros.lookup(name) is not None
+
+    def warn(self, msg):
+        if msg not in self.warnings:
+            self.warnings.append(msg)
+
+    # -- paths
+    def full_path(self, name, iwd):
+        """HTCondor's full_path: a name made absolute against a directory."""
+        if name.startswith("/"):
+            return compress_path("/" + name)
+        return compress_path(f"/{iwd}/{name}")
+
+    def image_size_kb(self, name, iwd):
+        """Size of a file (or a directory's files) in KiB, rounded up; 0 for URLs
+        and names that do not exist."""
+        if is_url(name):
+            return 0
+        path = self.full_path(name, iwd)
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            return 0
+        if os.path.isdir(path):
+            total = 0
+            for root, _, files in os.walk(path):
+                for f in files:
+                    try:
+                        total += os.lstat(os.path.join(root, f)).st_size
+                    except OSError:
+                        pass
+            return (total + 1023) // 1024
+        return (st.st_size + 1023) // 1024
+
+    # -- assigning attributes
+    def assign_expr(self, ad, attr, text, canonical=False):
+        """HTCondor's AssignJobExpr: the expression as HTCondor prints it.
+        canonical: text we wrote ourselves in that form already."""
+        if canonical or _PLAIN_LITERAL.match(text):
+            ad[attr] = text
+            return
+        try:
+            ad[attr] = exprs.normalize(text)
+        except exprs.ExprError:
+            raise SubmitError(f"Parse error in expression: \n\t{attr} = {text}\n\t")
 
     # -- the whole build
     def build(self, spec, first_proc=0):
@@ -390,45 +502,55 @@ class JobAdBuilder:
         self._set_proc_macros(procs[0], spec)
         self._const = {}
         self._recording = True
-        ad = _Recorder()
+        ad = _Recorder(self._base_ad())
+        self._tracker = _Tracker(m, self.per_proc)
+        self._set_universe(ad)
+        self.macros.special["node"] = self._node_string
         dirty_steps = []
         moved = set()
         for step_name in self.STEPS:
             self._tracker = _Tracker(m, self.per_proc)
             ad.written = set()
+            ad.reads = set()
             getattr(self, step_name)(ad)
-            if self._tracker.hit:
+            if self._tracker.hit or (ad.reads & moved):
                 dirty_steps.append(step_name)
                 moved |= ad.written
+        ad.reads = ad.written = None
         self._recording = False
-        ad = dict(ad)
+        ad = {k: v for k, v in ad.items() if k[0] != "."} if len(procs) == 1 else dict(ad)
         ad["ClusterId"] = str(self.cluster_id)
         status = ad.get("JobStatus", "1")
         moved.discard("JobStatus")
 
-        if not dirty_steps:
+        if not dirty_steps or len(procs) == 1:
             ad.pop("JobStatus", None)
+            _strip_state(ad)
             proc_ads = [{"ProcId": str(pr[0]), "JobStatus": status} for pr in procs]
             return ad, proc_ads
 
         # Attributes written by per-proc steps live in the proc ads.
+        moved = {k for k in moved}
         proc_ads = [dict({"ProcId": str(procs[0][0]), "JobStatus": status},
-                         **{k: ad[k] for k in moved if k in ad})]
+                         **{k: ad[k] for k in moved if k in ad and k[0] != "."})]
         steps = [getattr(self, s) for s in dirty_steps]
+        self._tracker = _Tracker(m, self.per_proc)     # what it notes no longer matters
         for pr in procs[1:]:
             self._set_proc_macros(pr, spec)
             tmp = dict(ad)
             for fn in steps:
-                self._tracker = _Tracker(m, self.per_proc)
                 fn(tmp)
             pad = {"ProcId": str(pr[0]), "JobStatus": tmp.get("JobStatus", status)}
             for k in moved:
-                if k in tmp:
+                if k in tmp and k[0] != ".":
                     pad[k] = tmp[k]
             proc_ads.append(pad)
         cluster_ad = ad
         cluster_ad.pop("JobStatus", None)
+        _strip_state(cluster_ad)
         for k in moved:
+            if k[0] == ".":
+                continue
             cluster_ad.pop(k, None)
             # Values the same for every proc go back to the cluster ad.
             first = proc_ads[0].get(k)
@@ -445,7 +567,7 @@ class JobAdBuilder:
         sp["step"] = str(step)
         sp["itemindex"] = sp["row"] = str(row)
         sp["jobid"] = f"{self.cluster_id}.{proc}"
-        sp["node"] = "#pArAlLeLnOdE#"
+        sp["node"] = self._node_string
         if spec.items is not None:
             for v in spec.vars:
                 if v in itemd:
@@ -453,596 +575,850 @@ class JobAdBuilder:
                 elif v.lower() not in sp:
                     sp[v.lower()] = ""
 
-    # -- steps
-    def _set_universe(self, ad):
-        u = self.cmd("universe")
-        self.universe_name = "vanilla"
-        if u:
-            low = u.lower()
-            if low.isdigit() and int(low) in UNIVERSES.values():
-                self.universe_name = [k for k, v in UNIVERSES.items() if v == int(low)][0]
-            elif low == "standard":
-                raise SubmitError("'Standard' is not a supported universe.")
-            elif low in UNIVERSES:
-                self.universe_name = "grid" if low == "globus" else low
-            else:
-                raise SubmitError(f"I don't know about the '{u}' universe.")
-        self.universe = UNIVERSES[self.universe_name]
-        ad["JobUniverse"] = str(self.universe)
-        ad["MyType"] = '"Job"'
-        ad["TargetType"] = '"Machine"'
-        ad["Owner"] = quote(self.owner)
-        uid_domain = config.param("UID_DOMAIN") or config.param("FULL_HOSTNAME")
-        ad["User"] = quote(f"{self.owner}@{uid_domain}")
-        ad["QDate"] = str(self.now)
-        ad["EnteredCurrentStatus"] = str(self.now)
-        ad["JobStatus"] = "1"
-        for k, v in (("NumCkpts", "0"), ("NumRestarts", "0"), ("NumSystemHolds", "0"),
-                     ("CommittedTime", "0"), ("CommittedSlotTime", "0"),
-                     ("CumulativeSlotTime", "0"), ("TotalSuspensions", "0"),
-                     ("LastSuspensionTime", "0"), ("CumulativeSuspensionTime", "0"),
-                     ("CommittedSuspensionTime", "0"), ("ExitBySignal", "false"),
-                     ("ExitStatus", "0"), ("NumJobStarts", "0"), ("NumJobCompletions", "0"),
-                     ("RemoteUserCpu", "0.0"), ("RemoteSysCpu", "0.0"),
-                     ("CumulativeRemoteUserCpu", "0.0"), ("CumulativeRemoteSysCpu", "0.0"),
-                     ("RemoteWallClockTime", "0.0"), ("CurrentHosts", "0"),
-                     ("MinHosts", "1"), ("MaxHosts", "1"), ("TransferInputSizeMB", "0"),
-                     ("LeaveJobInQueue", "false")):
-            ad[k] = v
+    _node_string = ""
+
+    def _base_ad(self):
+        """HTCondor's init_base_ad: what every job starts with."""
         from pycondorlite.version import CONDOR_VERSION, RELEASE_DATE
+        ad = {
+            "MyType": '"Job"', "TargetType": '"Machine"', "QDate": str(self.now),
+            "JobSubmitMethod": "0", "Owner": "undefined",
+            "RemoteWallClockTime": "0.0", "RemoteUserCpu": "0.0", "RemoteSysCpu": "0.0",
+            "CumulativeRemoteUserCpu": "0.0", "CumulativeRemoteSysCpu": "0.0",
+            "ExitStatus": "0", "NumCkpts": "0", "NumJobStarts": "0", "NumJobCompletions": "0",
+            "NumRestarts": "0", "NumSystemHolds": "0", "CommittedTime": "0",
+            "CommittedSlotTime": "0", "CumulativeSlotTime": "0", "TotalSuspensions": "0",
+            "LastSuspensionTime": "0", "CumulativeSuspensionTime": "0",
+            "CommittedSuspensionTime": "0", "ExitBySignal": "false",
+        }
+        self.forced_submit_attrs = []
+        for knob in ("SUBMIT_ATTRS", "SUBMIT_EXPRS", "SYSTEM_SUBMIT_ATTRS"):
+            for name in (config.param(knob) or "").replace(",", " ").split():
+                if name.startswith("+"):
+                    self.forced_submit_attrs.append(name[1:])
+                    continue
+                if name.lower().startswith("my."):
+                    self.forced_submit_attrs.append(name[3:])
+                    continue
+                v = config.param(name)
+                if v and exprs.is_expr(v):
+                    ad[name] = exprs.normalize(v)
         ad["CondorVersion"] = quote(f"$CondorVersion: {CONDOR_VERSION} {RELEASE_DATE} "
                                     f"BuildID: pycondorlite $")
         ad["CondorPlatform"] = quote(f"$CondorPlatform: {config.param('ARCH')}-"
                                      f"{platform.system()} $")
-        ad["JobSubmitMethod"] = "0"
-        if self.universe in (7, 9, 10, 11, 12, 13):
-            ad["KillSig"] = '"SIGTERM"'
-        if self.universe not in (7, 9, 12):
-            ad["JobLeaseDuration"] = "2400"
-        if self.universe in (8, 11):
-            mc = self.cmd("machine_count")
-            if not mc:
-                raise SubmitError("No machine_count specified!")
-            ad["MinHosts"] = ad["MaxHosts"] = mc
-            ad["WantIOProxy"] = "true"
-            ad["JobRequiresSandbox"] = "true"
-        if self.universe == 10 and not (self.cmd("arguments") or self.cmd("args")):
-            raise SubmitError("In Java universe, you must specify the class name to run.\n"
-                              "Example:\n\narguments = MyClass\n")
-        # grid type, needed by later steps
-        self.grid_type = None
-        self.grid_resource = None
-        if self.universe == 9:
-            gr = self.cmd("grid_resource", "GridResource")
+        return ad
+
+    # ------------------------------------------------------------ the steps
+
+    def _set_universe(self, ad):
+        """Once per cluster: the universe and its topping (docker, container)."""
+        u = self.param("universe", "JobUniverse") or config.param("DEFAULT_UNIVERSE")
+        self.docker = self.container = False
+        num = 0
+        if u:
+            low = u.lower()
+            m = re.match(r"[-+]?\d+", low)
+            if m and int(m.group(0)):
+                num = int(m.group(0))
+            elif low in UNIVERSES:
+                num = UNIVERSES[low]
+            elif low in RETIRED_UNIVERSES:
+                num = RETIRED_UNIVERSES[low]
+            elif low == "docker":
+                num, self.docker = VANILLA, True
+            elif low == "container":
+                num, self.container = VANILLA, True
+        else:
+            num = VANILLA
+        if num in (VANILLA, LOCAL):
+            container_image = self.param("container_image", "ContainerImage")
+            if self.docker:
+                if container_image:
+                    raise SubmitError("docker universe does not allow use of container_image.")
+            else:
+                docker_image = self.param("docker_image", "DockerImage")
+                if docker_image and container_image:
+                    raise SubmitError("cannot declare both docker_image and container_image")
+                if docker_image or container_image:
+                    self.container = True
+                    if docker_image:
+                        ad["WantDockerImage"] = "true"
+        self.universe = num
+        ad["JobUniverse"] = str(num)
+        self._node_string = "#pArAlLeLnOdE#" if num == PARALLEL else (
+            "#MpInOdE#" if num == MPI else "")
+        for prefix in ("Remote_", "Remote_Remote_"):
+            ru = self.param(prefix + "universe", prefix + "JobUniverse")
+            if ru:
+                n = _universe_number(ru)
+                if not n:
+                    what = "Remote_Universe" if prefix == "Remote_" else "Remote_Remote_Universe"
+                    raise SubmitError(f"Unknown {what} of '{ru}' specified")
+                ad[prefix + "JobUniverse"] = str(n)
+        if self.param_bool("WantParallelScheduling")[0]:
+            ad["WantParallelScheduling"] = "true"
+        if num == JAVA:
+            return
+        if num in (VANILLA, LOCAL):
+            if self.docker:
+                ad["WantDocker"] = "true"
+            if self.container:
+                ad["WantContainer"] = "true"
+            return
+        if num in (SCHEDULER, LOCAL, PARALLEL, MPI):
+            return
+        if num == GRID:
+            gr = self.param("grid_resource", "GridResource")
             if not gr:
                 raise SubmitError("grid_resource attribute not defined for grid universe job")
-            self.grid_resource = gr
-            if gr.startswith("$$("):
-                self.grid_type = None   # full matchmaking: no per-type checks
-            else:
-                gt = gr.split()[0].lower()
-                if gt not in GRID_TYPES and gt not in GRID_TYPE_ALIASES:
-                    raise SubmitError(f"Invalid value '{gr.split()[0]}' for grid type\n"
-                                      f"Must be one of: {', '.join(GRID_TYPES[:-1])}, "
-                                      f"or {GRID_TYPES[-1]}")
-                self.grid_type = gt
+            gt = gr.split(" ")[0]
+            if not valid_grid_type(gt):
+                raise SubmitError(f"Invalid value '{gt}' for grid type\n"
+                                  f"Must be one of: {', '.join(GRID_TYPES[:-1])}, "
+                                  f"or {GRID_TYPES[-1]}")
+            ad[".gridtype"] = gt.lower()
+            return
+        if num == VM:
+            checkpoint = self.param_bool("vm_checkpoint", "JobVMCheckpoint")[0]
+            if checkpoint and self.param_bool("vm_networking", "JobVMNetworking")[0]:
+                when = self.param("WhenToTransferOutput", "when_to_transfer_output")
+                if WTTO.get((when or "").lower()) != "ON_EXIT_OR_EVICT":
+                    raise SubmitError(
+                        "\nERROR: You explicitly requested both VM checkpoint and VM "
+                        "networking. However, VM networking is currently conflict with VM "
+                        "checkpoint. If you still want to use both VM networking and VM "
+                        "checkpoint, you explicitly must define \"when_to_transfer_output = "
+                        "ON_EXIT_OR_EVICT\"")
+            self._vm_transfer = ("YES", "ON_EXIT_OR_EVICT" if checkpoint else "ON_EXIT")
+            return
+        if u and not num:
+            raise SubmitError(f"I don't know about the '{u}' universe.")
+        raise SubmitError(f"'{UNIVERSE_NAMES.get(num, u)}' is not a supported universe.")
 
-    def _nonfile_executable(self):
-        return self.universe == 9 and self.grid_type in ("deltacloud", "ec2", "gce", "azure")
+    _vm_transfer = None
 
     def _set_iwd(self, ad):
-        iwd = self.cmd("initialdir") or self.cmd("initial_dir") or self.cmd("iwd")
-        if iwd:
-            iwd = os.path.normpath(os.path.join(self.cwd, iwd))
+        short = (self.param("initialdir", "Iwd") or self.param("initial_dir", "job_iwd"))
+        if short:
+            iwd = short if short.startswith("/") else _dircat(self.cwd, short)
         else:
             iwd = self.cwd
-        self.iwd = iwd
+        iwd = compress_path(iwd)
+        if ad.get(".iwd_checked") != iwd:
+            path = compress_path("/" + iwd)
+            if not os.access(path, os.F_OK | os.X_OK):
+                raise SubmitError(f"No such directory: {path}")
+            ad[".iwd_checked"] = iwd
+        ad[".iwd"] = iwd
         ad["Iwd"] = quote(iwd)
-        self._finish_executable(ad)
+        sf = self.macros.lookup("SUBMIT_FILE")
+        if sf:
+            ad["SubmitFile"] = quote(sf)
 
     def _set_executable(self, ad):
-        exe = self.cmd("executable", "Cmd")
-        if not exe:
-            raise SubmitError("No 'executable' parameter was provided")
-        self.executable = exe
-
-    def _finish_executable(self, ad):
-        exe = self.executable
-        transfer = self.bool_cmd("transfer_executable", True)
-        if self._nonfile_executable():
-            ad["Cmd"] = quote(exe)
-            ad["TransferExecutable"] = "false"
-            size = 0
-        else:
-            path = exe if os.path.isabs(exe) else os.path.join(self.iwd, exe)
-            ad["Cmd"] = quote(path if transfer else exe)
-            if not transfer:
+        gridtype = ad.get(".gridtype")
+        ignore = self.universe == VM or (self.universe == GRID and
+                                         gridtype in LABEL_EXECUTABLE_GRIDS)
+        if self.docker:
+            img = self.param("docker_image", "DockerImage")
+            if img:
+                image = _strip_quotes(img)
+                if not image:
+                    raise SubmitError(f"'{img}' is not a valid docker_image")
+                ad["DockerImage"] = quote(image)
+            elif "DockerImage" not in ad:
+                raise SubmitError("docker jobs require a docker_image")
+        if self.container:
+            img = self.param("docker_image", "DockerImage")
+            if img:
+                image = _strip_quotes(img)
+                if not image:
+                    raise SubmitError(f"'{img}' is not a valid docker_image for container "
+                                      f"universe")
+                ad["DockerImage"] = quote(image)
+            cimg = self.param("container_image", "ContainerImage")
+            if cimg:
+                image = _strip_quotes(cimg)
+                if not image or image.startswith(("instance://", "library://", "shub://")):
+                    raise SubmitError(f"'{cimg}' is not a valid container image")
+                ad["ContainerImage"] = quote(image)
+                kind = container_image_type(image)
+                ad[{"docker": "WantDockerImage", "sif": "WantSIF"}.get(kind,
+                                                                      "WantSandboxImage")] = "true"
+            elif "ContainerImage" not in ad and "DockerImage" not in ad:
+                raise SubmitError("container jobs require a container_image or docker_image")
+        exe = self.param("executable", "Cmd")
+        if exe is None:
+            if self.docker or self.container:
+                ignore = True
+            else:
+                raise SubmitError("No 'executable' parameter was provided")
+        transfer = True
+        xfer = self.param("transfer_executable", "TransferExecutable")
+        if xfer:
+            if xfer[0] in "fF":
                 ad["TransferExecutable"] = "false"
-            try:
-                size = int(math.ceil(os.path.getsize(path) / 1024))
-            except (OSError, ValueError):     # ValueError: a NUL in the name
-                size = 0
-        self.exe_path = None if self._nonfile_executable() else (
-            exe if os.path.isabs(exe) else os.path.join(self.iwd, exe))
-        self.exe_size = size
-        s = str(size)
-        ad["ExecutableSize"] = s
-        image = self.cmd("image_size")
-        ad["ImageSize"] = scaled_size(image, "K") if image else s
-        ad["DiskUsage"] = s
+                transfer = False
+        if ignore and transfer:
+            ad["TransferExecutable"] = "false"
+            transfer = False
+        if transfer:
+            full = self.full_path(exe, self.cwd)
+        else:
+            full = exe or ""
+        ad["Cmd"] = quote(full)
+        if transfer and not ignore:
+            # What condor_submit's executable check looks at (Submit.jobs() does not).
+            self.executables.add(full)
 
     def _set_arguments(self, ad):
-        raw = self.macros.lookup("arguments")
-        name = "arguments"
-        if raw is None:
-            raw = self.macros.lookup("args")
-            name = "args"
-        if raw is None:
-            ad["Arguments"] = '""'
-            return
-        v = self.cmd(name)
-        if len(v) >= 2 and v.startswith('"') and v.endswith('"'):
-            inner = v[1:-1].replace('""', '\x00')
-            args = [a.replace("\x00", '"') for a in args_v2_to_list(inner)]
-            ad["Arguments"] = quote(args_list_to_v2(args))
+        args1 = self.param("arguments", "Args")
+        args2 = self.param("arguments2")
+        allow_v1 = self.param_bool("allow_arguments_v1")[0]
+        if args1 and args2 and not allow_v1:
+            raise SubmitError("If you wish to specify both 'arguments' and\n'arguments2' for "
+                              "maximal compatibility with different\nversions of Condor, then "
+                              "you must also specify\nallow_arguments_v1=true.")
+        a = Arguments()
+        try:
+            if args2:
+                a.append_v2_quoted(args2)
+            elif args1:
+                a.append_v1_wacked_or_v2_quoted(args1)
+        except ArgError as e:
+            raise SubmitError(f"{e}\nThe full arguments you specified were: {args2 or args1}")
+        if a.input_was_v1:
+            ad["Args"] = quote(a.v1_raw())
+            ad.pop("Arguments", None)
         else:
-            if '"' in v:
-                bad = v[v.index('"'):]
-                raise SubmitError(f"Found illegal unescaped double-quote: {bad}\n"
-                                  f"The full arguments you specified were: {v}")
-            ad["Args"] = quote(" ".join(v.split()))
+            ad["Arguments"] = quote(a.v2_raw())
+            ad.pop("Args", None)
+        if self.universe == JAVA and not a.args:
+            raise SubmitError("In Java universe, you must specify the class name to run.\n"
+                              "Example:\n\narguments = MyClass\n")
+
+    def _set_grid_params(self, ad):
+        from pycondorlite.submit import grid
+        grid.set_grid_params(self, ad)
+
+    def _set_vm_params(self, ad):
+        from pycondorlite.submit import vm
+        vm.set_vm_params(self, ad)
+
+    def _set_java_vm_args(self, ad):
+        args1 = self.param("java_vm_args")
+        args1_ext = self.param("java_vm_arguments", "JavaVMArgs")
+        args2 = self.param("java_vm_arguments2")
+        allow_v1 = self.param_bool("allow_arguments_v1")[0]
+        if args1_ext and args1:
+            raise SubmitError("you specified a value for both java_vm_args and "
+                              "java_vm_arguments.")
+        args1 = args1_ext or args1
+        if args2 and args1 and not allow_v1:
+            raise SubmitError("If you wish to specify both 'java_vm_arguments' and\n"
+                              "'java_vm_arguments2' for maximal compatibility with different\n"
+                              "versions of Condor, then you must also specify\n"
+                              "allow_arguments_v1=true.")
+        if not args1 and not args2:
+            return
+        a = Arguments()
+        try:
+            if args2:
+                a.append_v2_quoted(args2)
+            else:
+                a.append_v1_wacked_or_v2_quoted(args1)
+        except ArgError as e:
+            raise SubmitError(f"failed to parse java VM arguments: {e}\n"
+                              f"The full arguments you specified were {args2 or args1}")
+        if a.input_was_v1:
+            if a.v1_raw():
+                ad["JavaVMArgs"] = quote(a.v1_raw())
+        elif a.v2_raw():
+            ad["JavaVMArguments"] = quote(a.v2_raw())
+
+    def _set_parallel_params(self, ad):
+        want = ad.get("WantParallelScheduling") == "true"
+        if self.universe in (MPI, PARALLEL) or want:
+            count = self.param("machine_count", "MachineCount") or \
+                self.param("node_count", "NodeCount")
+            if count:
+                n = _atoi(count)
+                ad["MinHosts"] = ad["MaxHosts"] = str(n)
+            elif "MaxHosts" not in ad:
+                raise SubmitError("No machine_count specified!")
+            ad["RequestCpus"] = "1"
+        if self.universe == PARALLEL:
+            ad["WantIOProxy"] = "true"
+            ad["JobRequiresSandbox"] = "true"
 
     def _set_environment(self, ad):
-        v = self.cmd("environment", "env")
-        pairs = []
-        if self.bool_cmd("getenv", False):
-            pairs = sorted(os.environ.items())
-        if v:
-            if len(v) >= 2 and v.startswith('"') and v.endswith('"'):
-                new = env_v2_to_list(v[1:-1])
+        env1 = self.param("environment", "env")
+        env2 = self.param("environment2")
+        allow_v1 = self.param_bool("allow_environment_v1")[0]
+        prefer_v1 = False
+        if env1 and not env2:
+            v = self.param("env")
+            prefer_v1 = bool(v) and not v.lstrip().startswith('"')
+        if env1 and env2 and not allow_v1:
+            raise SubmitError("If you wish to specify both 'environment' and\n'environment2' "
+                              "for maximal compatibility with different\nversions of Condor, "
+                              "then you must also specify\nallow_environment_v1=true.")
+        env = Environment()
+        try:
+            if env2:
+                env.merge_v2_quoted(env2)
+            elif env1:
+                env.merge_v1_raw_or_v2_quoted(env1)
+        except ArgError as e:
+            raise SubmitError(f"{e}\nThe environment you specified was: '{env2 or env1}'"
+                              if "environment you specified" not in str(e) else str(e))
+        getenv = self.param("getenv", "get_env")
+        if getenv:
+            only_v1 = bool(env1) and not env2
+
+            def v1_safe(name, value):
+                return not only_v1 or safe_v1_value(value)
+            flag = parse_bool(getenv) if getenv.strip().lower() in ("true", "false") or \
+                re.fullmatch(r"\s*[-+]?\d+\s*", getenv) else None
+            if flag is not None:
+                if flag:
+                    if not config.param_bool("SUBMIT_ALLOW_GETENV", True):
+                        raise SubmitError("\ngetenv = true command not allowed because "
+                                          "administrator has set SUBMIT_ALLOW_GETENV = false")
+                    env.import_from(os.environ, v1_safe)
             else:
-                new = env_v1_to_list(v)
-            d = dict(pairs)
-            for k, val in new:
-                d[k] = val
-            pairs = list(d.items()) if self.bool_cmd("getenv", False) else new
-        ad["Environment"] = quote(env_list_to_v2(pairs))
-
-    def _set_io(self, ad):
-        # A real file gets Stream<X>; /dev/null (the default) gets Transfer<X> = false.
-        for cmd, attr in (("input", "In"), ("output", "Out"), ("error", "Err")):
-            v = self.cmd(cmd)
-            if not v or v == "/dev/null":
-                ad[attr] = '"/dev/null"'
-                ad["Transfer" + attr] = "false"
-                continue
-            ad[attr] = quote(v)
-            ad["Stream" + attr] = "true" if self.bool_cmd("stream_" + cmd, False) else "false"
-
-    def _set_log(self, ad):
-        v = self.cmd("log", "UserLog")
-        if v:
-            ad["UserLog"] = quote(v if os.path.isabs(v) else os.path.join(self.iwd, v))
-            if self.bool_cmd("log_xml", False):
-                ad["UserLogUseXML"] = "true"
-
-    def _set_priority(self, ad):
-        v = self.cmd("priority", "prio")
-        if v:
+                wanted = GetenvFilter(getenv)
+                env.import_from(os.environ, lambda n, v: v1_safe(n, v) and wanted(n, v))
+        if not env1 and not env2 and not len(env) and ("Env" in ad or "Environment" in ad):
+            return      # SUBMIT_ATTRS gave one: keep it
+        if prefer_v1:
             try:
-                ad["JobPrio"] = str(int(v))
-            except ValueError:
-                raise SubmitError(f"priority={v} is invalid, must eval to an integer.")
+                ad["Env"] = quote(env.v1_raw())
+            except ArgError as e:
+                raise SubmitError(f"failed to insert environment into job ad: {e}")
+            ad["EnvDelim"] = quote(";")
+            ad.pop("Environment", None)
         else:
-            ad["JobPrio"] = "0"
+            ad["Environment"] = quote(env.v2_raw())
+            ad.pop("Env", None)
+            ad.pop("EnvDelim", None)
+
+    def _set_job_status(self, ad):
+        hold = self.param_bool("hold")[0]
+        if hold:
+            ad["JobStatus"] = "5"
+            ad["HoldReasonCode"] = "15"
+            ad["HoldReason"] = quote("submitted on hold at user's request")
+        else:
+            ad["JobStatus"] = "1"
+            ad.pop("HoldReasonCode", None)
+            ad.pop("HoldReason", None)
+        ad["EnteredCurrentStatus"] = str(self.now)
+
+    def _std_file(self, ad, cmd, alt, attr, xfer_cmd, xfer_attr, stream_cmd, stream_attr):
+        """SetStdin/SetStdout/SetStderr: the file, and whether it is transferred
+        or streamed."""
+        transfer, _ = self.param_bool(xfer_cmd, xfer_attr, True)
+        must_set = not transfer
+        stream, _ = self.param_bool(stream_cmd, stream_attr, False)
+        value = self.param(cmd, alt)
+        if value is None or value == "/dev/null":
+            if value is None:
+                value = "/dev/null"
+            transfer = stream = False
+        elif self.universe == VM:
+            raise SubmitError("You cannot use input, ouput, and error parameters in the "
+                              "submit description file for vm universe")
+        ad[attr] = quote(value)
+        if transfer:
+            ad[stream_attr] = exprs.boolean(stream)
+            if must_set:
+                ad[xfer_attr] = "true"
+            else:
+                ad.pop(xfer_attr, None)
+        else:
+            ad[xfer_attr] = "false"
+            ad.pop(stream_attr, None)
+
+    def _set_stdin(self, ad):
+        self._std_file(ad, "input", "stdin", "In", "transfer_input", "TransferIn",
+                       "stream_input", "StreamIn")
+
+    def _set_stdout(self, ad):
+        self._std_file(ad, "output", "stdout", "Out", "transfer_output", "TransferOut",
+                       "stream_output", "StreamOut")
+
+    def _set_stderr(self, ad):
+        self._std_file(ad, "error", "stderr", "Err", "transfer_error", "TransferErr",
+                       "stream_error", "StreamErr")
+
+    def _set_gsi_credentials(self, ad):
+        from pycondorlite.submit import credentials
+        credentials.set_gsi_credentials(self, ad)
 
     def _set_notification(self, ad):
-        v = self.cmd("notification")
-        if v:
-            if v.lower() not in NOTIFICATION:
-                raise SubmitError("Notification must be 'Never', 'Always', 'Complete', "
-                                  "'Start', or 'Error'")
-            ad["JobNotification"] = str(NOTIFICATION[v.lower()])
+        how = self.param("notification", "JobNotification") or \
+            config.param("JOB_DEFAULT_NOTIFICATION")
+        n = NOTIFICATION.get((how or "never").lower())
+        if n is None:
+            raise SubmitError("Notification must be 'Never', 'Always', 'Complete', 'Start', "
+                              "or 'Error'")
+        ad["JobNotification"] = str(n)
+
+    def _set_rank(self, ad):
+        rank = self.param("rank", "preferences")
+        default_rank = append_rank = None
+        if self.universe == VANILLA:
+            default_rank = config.param("DEFAULT_RANK_VANILLA")
+            append_rank = config.param("APPEND_RANK_VANILLA")
+        default_rank = default_rank or config.param("DEFAULT_RANK")
+        append_rank = append_rank or config.param("APPEND_RANK")
+        rank = rank or default_rank
+        if append_rank:
+            rank = f"({rank}) + ({append_rank})" if rank else append_rank
+        if rank:
+            self.assign_expr(ad, "Rank", rank)
         else:
-            ad["JobNotification"] = "0"
+            ad["Rank"] = "0.0"
 
-    def _set_requests(self, ad):
-        batch = self.universe == 9 and self.grid_type == "batch"
-        self.has_request_cpus = False
-        cpus = self.cmd("request_cpus", "RequestCpus")
-        if cpus:
-            ad["RequestCpus"] = cpus
-            self.has_request_cpus = True
-        elif not batch:
-            ad["RequestCpus"] = "1"
-        mem = self.cmd("request_memory", "RequestMemory")
-        if mem:
-            ad["RequestMemory"] = scaled_size(mem, "M") or mem
-        elif not batch:
-            ad["RequestMemory"] = ("ifthenelse(MemoryUsage =!= undefined,MemoryUsage,"
-                                   "(ImageSize + 1023) / 1024)")
-        disk = self.cmd("request_disk", "RequestDisk")
-        if disk:
-            ad["RequestDisk"] = scaled_size(disk, "K") or disk
-        elif not batch:
-            ad["RequestDisk"] = "DiskUsage"
-
-    def _set_transfer(self, ad):
-        stf = self.cmd("should_transfer_files")
-        stf = (stf or "IF_NEEDED").upper()
-        if stf not in ("YES", "NO", "IF_NEEDED"):
-            raise SubmitError(f"should_transfer_files = {stf} is invalid.  "
-                              f"Must be YES, NO, or IF_NEEDED.")
-        self.should_transfer = stf
-        ad["ShouldTransferFiles"] = quote(stf)
-        if stf != "NO":
-            wtt = (self.cmd("when_to_transfer_output") or "ON_EXIT").upper()
-            ad["WhenToTransferOutput"] = quote(wtt)
-        if stf != "YES":
-            ad["FileSystemDomain"] = quote(config.param("FILESYSTEM_DOMAIN") or "")
-
-    def _set_simple(self, ad):
-        for cmd, attr in STRING_COMMANDS:
-            v = self.cmd(cmd)
+    def _set_periodic_expressions(self, ad):
+        for cmd, attr in (("periodic_hold", "PeriodicHold"),
+                          ("periodic_hold_reason", "PeriodicHoldReason"),
+                          ("periodic_hold_subcode", "PeriodicHoldSubCode"),
+                          ("periodic_release", "PeriodicRelease"),
+                          ("periodic_remove", "PeriodicRemove"),
+                          ("periodic_vacate", "PeriodicVacate"),
+                          ("on_exit_hold_reason", "OnExitHoldReason"),
+                          ("on_exit_hold_subcode", "OnExitHoldSubCode")):
+            v = self.param(cmd, attr)
             if v:
-                ad[attr] = quote(v)
-        for cmd, attr in EXPR_COMMANDS:
-            v = self.cmd(cmd)
-            if v:
-                ad[attr] = v
-        v = self.cmd("concurrency_limits")
-        if v:
-            ad["ConcurrencyLimits"] = quote(v.lower())
-        v = self.cmd("leave_in_queue")
-        if v:
-            ad["LeaveJobInQueue"] = v
-        v = self.cmd("match_list_length")
-        if v:
-            ad["LastMatchListLength"] = v
-        v = self.cmd("job_lease_duration")
-        if v and "JobLeaseDuration" in ad:
-            try:
-                ad["JobLeaseDuration"] = str(max(int(v), 20)) if int(v) else "0"
-            except ValueError:
-                ad["JobLeaseDuration"] = v
-        grp = self.cmd("accounting_group")
-        nice = self.bool_cmd("nice_user", False)
-        if nice:
-            grp = "nice-user"
-            ad["MaxJobRetirementTime"] = "0"
-        if grp:
-            user = self.cmd("accounting_group_user") or self.owner
-            ad["AcctGroup"] = quote(grp)
-            ad["AcctGroupUser"] = quote(user)
-            ad["AccountingGroup"] = quote(f"{grp}.{user}")
+                self.assign_expr(ad, attr, v)
 
-    def _set_hold(self, ad):
-        if self.bool_cmd("hold", False):
-            ad["JobStatus"] = "5"
-            ad["HoldReason"] = quote("submitted on hold at user's request")
-            ad["HoldReasonCode"] = "15"
-
-    def _set_retries(self, ad):
-        v = self.cmd("max_retries")
+    def _set_leave_in_queue(self, ad):
+        v = self.param("leave_in_queue", "LeaveJobInQueue")
         if v:
-            ad["JobMaxRetries"] = v
-            if "OnExitHold" not in ad:
-                ad["OnExitHold"] = "false"
-            success = self.cmd("success_exit_code") or "0"
-            if "OnExitRemove" not in ad:
-                ad["OnExitRemove"] = f"NumJobCompletions > JobMaxRetries || ExitCode =?= {success}"
+            self.assign_expr(ad, "LeaveJobInQueue", v)
+        elif "LeaveJobInQueue" not in ad:
+            ad["LeaveJobInQueue"] = "false"
 
-    def _set_grid(self, ad):
-        if self.universe != 9:
+    def _set_job_retries(self, ad):
+        erc = self.param("on_exit_remove", "OnExitRemove")
+        ehc = self.param("on_exit_hold", "OnExitHold")
+        num_retries = self.param_long("max_retries", "JobMaxRetries")
+        success = self.param_long("success_exit_code", "JobSuccessExitCode", int_range=True)
+        retry_until = self.param("retry_until")
+        if num_retries is None and success is None and retry_until is None:
+            if erc:
+                self.assign_expr(ad, "OnExitRemove", erc)
+            if ehc:
+                self.assign_expr(ad, "OnExitHold", ehc)
             return
-        gr = self.grid_resource
-        ad["GridResource"] = quote(gr)
-        if "$$" in gr:
+        if retry_until:
+            valid = exprs.is_expr(retry_until)
+            if valid:
+                _, refs = exprs.references(retry_until)
+                jrefs, _ = exprs.references(retry_until)
+                code = parse_long(retry_until) if not (refs or jrefs) else None
+                if code is not None and _INT_RE.match(retry_until):
+                    if not -2 ** 31 <= code <= 2 ** 31 - 1:
+                        valid = False
+                    else:
+                        retry_until = f"ExitCode =?= {code}"
+                elif exprs.needs_parens_for(retry_until, "||"):
+                    retry_until = "(" + exprs.normalize(retry_until) + ")"
+                else:
+                    retry_until = exprs.normalize(retry_until)
+            if not valid:
+                raise SubmitError(f"retry_until={retry_until} is invalid, it must be an "
+                                  f"integer or boolean expression.")
+        if num_retries is None and "JobMaxRetries" not in ad:
+            num_retries = config.param_int("DEFAULT_JOB_MAX_RETRIES", 2)
+        if num_retries is not None:
+            ad["JobMaxRetries"] = str(num_retries)
+        if ehc:
+            self.assign_expr(ad, "OnExitHold", ehc)
+        elif "OnExitHold" not in ad:
+            ad["OnExitHold"] = "false"
+        if "OnExitRemove" in ad and success is None and not retry_until:
+            return
+        if success is not None:
+            ad["JobSuccessExitCode"] = str(success)
+            code_check = "JobSuccessExitCode"
+        else:
+            code_check = "0"
+        if retry_until:
+            code_check += " || " + retry_until
+        onexitrm = "NumJobCompletions > JobMaxRetries || ExitCode =?= " + code_check
+        if erc:
+            if not exprs.is_expr(erc):
+                raise SubmitError(f"on_exit_remove={erc} is invalid, it must be a boolean "
+                                  f"expression.")
+            text = exprs.normalize(erc)
+            if exprs.needs_parens_for(erc, "||"):
+                text = f"({text})"
+            onexitrm += " || " + text
+        self.assign_expr(ad, "OnExitRemove", onexitrm)
+
+    def _set_kill_sig(self, ad):
+        sig = self.param("kill_sig", "KillSig")
+        if sig:
+            name = signal_name(sig)
+        elif self.universe != VANILLA:
+            name = "SIGTERM"
+        else:
+            name = None
+        if name:
+            ad["KillSig"] = quote(name)
+        for cmd, attr in (("remove_kill_sig", "RemoveKillSig"),
+                          ("hold_kill_sig", "HoldKillSig")):
+            sig = self.param(cmd, attr)
+            if sig:
+                ad[attr] = quote(signal_name(sig))
+        timeout = self.param("kill_sig_timeout", "KillSigTimeout")
+        if timeout:
+            ad["KillSigTimeout"] = str(_atoi(timeout))
+
+    def _set_container_special(self, ad):
+        if not (self.docker or self.container):
+            return
+        services = self.param("container_service_names", "ContainerServiceNames")
+        if not services:
+            return
+        ad["ContainerServiceNames"] = quote(services)
+        for svc in _string_list(services):
+            port = self.param(svc + "_container_port")
+            n = parse_long(port) if port is not None else None
+            if n is None or not 0 <= n <= 65535:
+                if port is not None and n is None:
+                    raise SubmitError(f"{svc}_container_port={port} is invalid, must eval to "
+                                      f"an integer.")
+                raise SubmitError(f"Requested container service '{svc}' was not assigned a "
+                                  f"port, or the assigned port was not valid.")
+            ad[svc + "_ContainerPort"] = str(n)
+
+    def _set_request_resources(self, ad):
+        from pycondorlite.submit import resources
+        resources.set_request_resources(self, ad)
+
+    def _set_concurrency_limits(self, ad):
+        limits = self.param("concurrency_limits")
+        expr = self.param("concurrency_limits_expr")
+        if limits:
+            if expr:
+                raise SubmitError("concurrency_limits and concurrency_limits_expr can't be used "
+                                  "together")
+            items = _string_list(limits.lower())
+            for item in items:
+                if not _valid_concurrency_limit(item):
+                    raise SubmitError(f"Invalid concurrency limit '{item}'")
+            ad["ConcurrencyLimits"] = quote(",".join(sorted(items)))
+        elif expr:
+            self.assign_expr(ad, "ConcurrencyLimits", expr)
+
+    def _set_accounting_group(self, ad):
+        group = self.param("accounting_group", "AccountingGroup")
+        nice = self.param_bool("nice_user", "NiceUser")[0]
+        if nice:
+            nice_group = config.param("NICE_USER_ACCOUNTING_GROUP_NAME") or "nice-user"
+            if not group:
+                group = nice_group
+            elif group != nice_group:
+                self.warn("nice_user conflicts with accounting_group. nice_user will be ignored")
+            ad["MaxJobRetirementTime"] = "0"
+        user = self.param("accounting_group_user", "AcctGroupUser")
+        if not group and not user:
+            return
+        user = user or self.owner
+        if group and not _valid_submitter_name(group):
+            raise SubmitError(f"Invalid accounting_group: {group}")
+        if not _valid_submitter_name(user):
+            raise SubmitError(f"Invalid accounting_group_user: {user}")
+        ad["AcctGroupUser"] = quote(user)
+        if group:
+            ad["AcctGroup"] = quote(group)
+            ad["AccountingGroup"] = quote(f"{group}.{user}")
+        else:
+            ad["AccountingGroup"] = quote(user)
+
+    def _set_oauth(self, ad):
+        services = self.param("use_oauth_services", "use_oauth_service")
+        if not services:
+            return
+        enabled = _string_list(services)
+        names = set()
+        with_handles = set()
+        pat = re.compile(r"_oauth_(permissions|resource|options)", re.I)
+        for key in self.sorted_keys():
+            if key.startswith("+") or key.lower().startswith("my."):
+                continue
+            m = pat.search(key)
+            if not m:
+                continue
+            service = key[:m.start()]
+            if service not in enabled:
+                continue
+            rest = key[m.end():]
+            if rest:
+                with_handles.add(service)
+                service += "*" + rest[1:]
+            names.add(service)
+        for s in enabled:
+            if s not in with_handles:
+                names.add(s)
+        ad["OAuthServicesNeeded"] = quote(",".join(sorted(names, key=str.lower)))
+
+    def _set_simple_job_exprs(self, ad):
+        last_existed = False
+        iwd = ad[".iwd"]
+        for cmd, attr, kind, flags in SIMPLE_COMMANDS:
+            if "alt" in flags and last_existed:
+                last_existed = False
+                continue
+            v = self.param(cmd, attr)
+            last_existed = v is not None
+            if v is None:
+                continue
+            if kind == "string":
+                if "strip" in flags:
+                    v = _strip_quotes(v)
+                if "list" in flags:
+                    v = ",".join(_string_list(v))
+                if "file" in flags and v:
+                    v = self.full_path(v, iwd)
+                ad[attr] = quote(v)
+            elif kind == "bool":
+                b = parse_bool(v)
+                if b is None:
+                    raise SubmitError(f"{cmd}={v} is invalid, must eval to a boolean.")
+                ad[attr] = exprs.boolean(b)
+            elif kind in ("int", "uint"):
+                n = parse_long(v)
+                if n is None:
+                    raise SubmitError(f"{cmd}={v} is invalid, must eval to an integer.")
+                if n < 0 and kind == "uint":
+                    raise SubmitError(f"{cmd}={v} is invalid, must eval to a non-negative "
+                                      f"integer.")
+                ad[attr] = str(n)
+            else:
+                self.assign_expr(ad, attr, v)
+
+    def _set_job_deferral(self, ad):
+        t = self.param("deferral_time", "DeferralTime")
+        if t:
+            self._assign_non_negative(ad, "DeferralTime", "deferral_time", t)
+        if not self._needs_deferral(ad):
+            return
+        w = self.param("cron_window", "CronWindow") or \
+            self.param("deferral_window", "DeferralWindow")
+        if w:
+            self._assign_non_negative(ad, "DeferralWindow", "deferral_window", w)
+        else:
+            ad["DeferralWindow"] = "0"
+        p = self.param("cron_prep_time", "CronPrepTime") or \
+            self.param("deferral_prep_time", "DeferralPrepTime")
+        if p:
+            self._assign_non_negative(ad, "DeferralPrepTime", "deferral_prep_time", p)
+        else:
+            ad["DeferralPrepTime"] = "300"
+
+    def _assign_non_negative(self, ad, attr, cmd, text):
+        try:
+            self.assign_expr(ad, attr, text)
+            v = exprs.literal(ad[attr])
+            valid = v is None or (type(v) is int and v >= 0)
+        except SubmitError:
+            valid = False
+        if not valid:
+            raise SubmitError(f"{cmd} = {text} is invalid, must eval to a non-negative "
+                              f"integer.")
+
+    @staticmethod
+    def _needs_deferral(ad):
+        for attr in ("CronMinute", "CronHour", "CronDayOfMonth", "CronMonth",
+                     "CronDayOfWeek", "DeferralTime"):
+            if attr in ad:
+                return attr
+        return None
+
+    def _set_image_size(self, ad):
+        if self.universe != VM:
+            cmd = exprs_text_string(ad.get("Cmd", '""'))
+            size = 0
+            if cmd and not (self.universe == GRID and
+                            ad.get(".gridtype") in LABEL_EXECUTABLE_GRIDS):
+                size = self.image_size_kb(cmd, ad[".iwd"])
+            ad["ExecutableSize"] = str(size)
+        v = self.param("image_size", "ImageSize")
+        if v:
+            got = parse_bytes(v, 1024)
+            if got is None:
+                raise SubmitError(f"'{v}' is not valid for Image Size")
+            if got[0] < 1:
+                raise SubmitError("Image Size must be positive")
+            ad["ImageSize"] = str(got[0])
+        elif "ImageSize" not in ad:
+            ad["ImageSize"] = ad.get("ExecutableSize", "0")
+
+    def _set_transfer_files(self, ad):
+        from pycondorlite.submit import transfer
+        transfer.set_transfer_files(self, ad)
+
+    def _set_auto_attributes(self, ad):
+        if "MaxHosts" not in ad and self.universe != MPI:
+            ad["MinHosts"] = ad["MaxHosts"] = "1"
+        if "CurrentHosts" not in ad:
+            ad["CurrentHosts"] = "0"
+        if "SuccessCheckpointExitCode" in ad:
+            ad["WantFTOnCheckpoint"] = "true"
+        if "MaxJobRetirementTime" not in ad and ad.get("NiceUser") == "true":
+            ad["MaxJobRetirementTime"] = "0"
+        if self.universe in (VANILLA, JAVA, PARALLEL, VM, MPI) and "JobLeaseDuration" not in ad:
+            lease = config.param("JOB_DEFAULT_LEASE_DURATION") or "2400"
+            self.assign_expr(ad, "JobLeaseDuration", lease)
+        if "JobPrio" not in ad:
+            ad["JobPrio"] = "0"
+        if "JobStarterLog" in ad and "JobStarterDebug" not in ad:
+            ad["JobStarterDebug"] = "true"
+
+    def _report_common_mistakes(self, ad):
+        who = exprs_text_string(ad.get("NotifyUser", ""))
+        if who and who.lower() in ("false", "never"):
+            uid = config.param("UID_DOMAIN") or ""
+            self.warn(f"You used  notify_user={who}  in your submit file.\n"
+                      f"This means notification email will go to user \"{who}@{uid}\".\n"
+                      f"This is probably not what you expect!\n"
+                      f"If you do not want notification email, put \"notification = never\"\n"
+                      f"into your submit file, instead.")
+        hl = ad.get("JobMachineAttrsHistoryLength")
+        if hl is not None and not 0 <= int(hl) <= 2 ** 31 - 1:
+            raise SubmitError(f"job_machine_attrs_history_length={hl} is out of bounds 0 to "
+                              f"2147483647")
+        lease = exprs.literal_number(ad.get("JobLeaseDuration", "undefined"))
+        if lease is not None and 0 < lease < 20:
+            self.warn("JobLeaseDuration less than 20 seconds is not allowed, using 20 instead")
+            ad["JobLeaseDuration"] = "20"
+        if self.universe == SCHEDULER and "DeferralTime" in ad:
+            attr = self._needs_deferral(ad) or "DeferralTime"
+            raise SubmitError(f"{attr} does not work for scheduler universe jobs.\n"
+                              f"Consider submitting this job using the local universe, "
+                              f"instead")
+
+    def _set_forced_submit_attrs(self, ad):
+        for name in self.forced_submit_attrs:
+            v = config.param(name)
+            if v:
+                self.assign_expr(ad, name, v)
+
+    def _set_forced_attributes(self, ad):
+        for key in self.sorted_keys():
+            if not key.lower().startswith("my."):
+                continue
+            attr = key[3:]
+            raw = self.macros.lookup(key)
+            self.used.add(key.lower())
+            v = self._expand(raw, key) if raw and "$" in raw else (raw or "").strip()
+            self.assign_expr(ad, attr, v if v else "undefined")
+
+    def _set_resource_requirements(self, ad):
+        from pycondorlite.submit import resources
+        resources.set_resource_requirements(self, ad)
+
+    def _set_requirements(self, ad):
+        from pycondorlite.submit import requirements
+        requirements.set_requirements(self, ad)
+
+    def _set_match_attrs(self, ad):
+        """pycondorlite's own: a grid job whose GridResource waits for matchmaking
+        ($$) gets the attributes HTCondor 7.x gave such jobs (our negotiator reads them)."""
+        gr = ad.get("GridResource")
+        if self.universe == GRID and gr and "$$" in gr:
             ad["Matched"] = "false"
             ad["CurrentHosts"] = "0"
             ad["MaxHosts"] = "1"
             ad["WantClaiming"] = "false"
-        if self.grid_type == "deltacloud":
-            self._set_deltacloud(ad)
-
-    def _set_deltacloud(self, ad):
-        vals = {}
-        for cmd, attr in DELTACLOUD_COMMANDS:
-            v = self.cmd(cmd, attr)
-            if v:
-                vals[attr] = v
-                ad[attr] = quote(v)
-        if "DeltacloudUsername" not in vals:
-            raise SubmitError('Deltacloud jobs require a "deltacloud_username" parameter')
-        pwfile = self.cmd("deltacloud_password_file", "DeltacloudPasswordFile")
-        if pwfile:
-            full = pwfile if os.path.isabs(pwfile) else os.path.join(self.iwd, pwfile)
-            if "$$" not in pwfile:
-                try:
-                    with open(full):
-                        pass
-                except (OSError, ValueError) as e:   # ValueError: a NUL in the name
-                    why = getattr(e, "strerror", None) or str(e)
-                    raise SubmitError(f"Failed to open password file {full!r} ({why})"
-                                      if "\0" in full else
-                                      f"Failed to open password file {full} ({why})")
-            ad["DeltacloudPasswordFile"] = quote(full)
-        elif "DeltacloudPassword" not in vals:
-            raise SubmitError('Deltacloud jobs require a "deltacloud_password_file" parameter')
-        if "DeltacloudImageId" not in vals and "DeltacloudInstanceName" not in vals:
-            raise SubmitError('Deltacloud jobs require a "deltacloud_image_id" or '
-                              '"deltacloud_instance_name" parameters')
-
-    def _set_misc(self, ad):
-        if self.universe_name == "docker":
-            ad["WantDocker"] = "true"
-        dt = self.cmd("deferral_time")
-        if dt:
-            ad["DeferralTime"] = dt
-            ad["DeferralWindow"] = self.cmd("deferral_window") or "0"
-            ad["DeferralPrepTime"] = self.cmd("deferral_prep_time") or "300"
-            ad["ScheddInterval"] = str(config.param_int("SCHEDD_INTERVAL", 300))
-
-    def _set_requirements(self, ad):
-        req = self.cmd("requirements", "Requirements")
-        if req and not check_expr(req):
-            raise SubmitError(f"Parse error in expression: \n\tRequirements = {req}\n\t")
-        clauses = []
-        defaults = self.universe != 9 or self.grid_type == "condor"
-        if defaults:
-            low = (req or "")
-            refs = {m.lower() for m in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", low)}
-            if "arch" not in refs:
-                clauses.append(f'(TARGET.Arch == "{config.param("ARCH")}")')
-            if self.universe_name == "docker":
-                clauses.append("TARGET.HasDocker")
-            elif "opsys" not in refs:
-                clauses.append(f'(TARGET.OpSys == "{config.param("OPSYS")}")')
-            clauses.append("(TARGET.Disk >= RequestDisk)")
-            clauses.append("(TARGET.Memory >= RequestMemory)")
-            if self.has_request_cpus:
-                clauses.append("(TARGET.Cpus >= RequestCpus)")
-            if self.universe not in (7, 9, 12):
-                stf = self.should_transfer
-                if stf == "YES":
-                    if "hasfiletransfer" not in refs:
-                        clauses.append("(TARGET.HasFileTransfer)")
-                elif stf == "NO":
-                    if "filesystemdomain" not in refs:
-                        clauses.append("(TARGET.FileSystemDomain == MY.FileSystemDomain)")
-                elif "hasfiletransfer" not in refs and "filesystemdomain" not in refs:
-                    clauses.append("((TARGET.FileSystemDomain == MY.FileSystemDomain) || "
-                                   "(TARGET.HasFileTransfer))")
-            if "DeferralTime" in ad:
-                clauses.append("TARGET.HasJobDeferral && (((time() + ScheddInterval) >= "
-                               "(DeferralTime - DeferralPrepTime)) && (time() < "
-                               "(DeferralTime + DeferralWindow)))")
-        append = config.param("APPEND_REQUIREMENTS")
-        if append:
-            req = f"({req}) && ({append})" if req else append
-        if req:
-            clauses.insert(0, f"({req})")
-        ad["Requirements"] = " && ".join(clauses) if clauses else "true"
-
-    def _set_rank(self, ad):
-        r = self.cmd("rank", "Rank")
-        if r:
-            if not check_expr(r):
-                raise SubmitError(f"Parse error in expression: \n\tRank = {r}\n\t")
-            ad["Rank"] = r
-        else:
-            ad["Rank"] = "0.0"
-
-    def _set_my(self, ad):
-        if self._submit_attrs is None:
-            # SUBMIT_ATTRS (SUBMIT_EXPRS): configuration knobs copied into every job ad.
-            self._submit_attrs = {}
-            for knob in ("SUBMIT_ATTRS", "SUBMIT_EXPRS"):
-                names = config.param(knob)
-                for name in (names or "").replace(",", " ").split():
-                    v = config.param(name)
-                    if v and check_expr(v):
-                        self._submit_attrs[name.lstrip("+")] = v
-        ad.update(self._submit_attrs)
-        if self._my_keys is None:
-            self._my_keys = [n for n in self.macros.keys() if n.lower().startswith("my.")]
-        for name in self._my_keys:
-            attr = name[3:]
-            raw = self.macros.lookup(name)
-            v = self._expand(raw)
-            if v == "":
-                ad.pop(attr, None)
-                continue
-            if raw in self._valid_shapes:
-                ad[attr] = v
-                continue
-            if not check_expr(v):
-                raise SubmitError(f"Parse error in expression: \n\t{attr} = {v}\n\t")
-            tpl = self._templates.get(raw)
-            if tpl and all(kind or part in INTEGER_MACROS for kind, part in tpl):
-                # Only integers vary from proc to proc: one check holds for all.
-                self._valid_shapes.add(raw)
-            ad[attr] = v
 
 
-class _Recorder(dict):
-    """A dict that notes the keys written to it (to learn what a build step sets)."""
-    written = None
+# ---------------------------------------------------------------- helpers
 
-    def __setitem__(self, k, v):
-        if self.written is not None:
-            self.written.add(k)
-        dict.__setitem__(self, k, v)
+_PLAIN_LITERAL = re.compile(r'-?[1-9][0-9]{0,17}\Z|0\Z|"[^"\\]*"\Z|true\Z|false\Z')
 
 
-# ---------------------------------------------------------------- the description
-
-# Submit commands HTCondor knows that pycondorlite accepts without acting on
-# them: never reported as unused.
-KNOWN_IGNORED = {
-    "copy_to_spool", "transfer_output_remaps", "want_graceful_removal", "encrypt_input_files",
-    "encrypt_output_files", "dont_encrypt_input_files", "dont_encrypt_output_files",
-    "preserve_relative_paths", "max_materialize", "max_idle", "materialize_max_idle",
-    "want_remote_io", "buffer_size", "buffer_block_size", "rendezvousdir", "run_as_owner",
-    "load_profile", "use_x509userproxy", "x509userproxy", "use_oauth_services",
-    "cron_minute", "cron_hour", "cron_day_of_month", "cron_month", "cron_day_of_week",
-    "cron_prep_time", "cron_window", "ec2_access_key_id", "ec2_secret_access_key",
-    "ec2_ami_id", "ec2_instance_type", "ec2_keypair", "ec2_user_data", "vm_type",
-    "vm_memory", "vm_disk", "vm_networking", "vm_vnc", "vm_checkpoint", "vm_no_output_vm",
-    "machine_count", "java_vm_args", "jar_files", "docker_network_type", "container_service_names",
-    "request_gpus", "gpus_minimum_capability", "gpus_minimum_memory", "request_gpu_memory",
-    "skip_filechecks", "dagman_log", "dag_status", "failed_count", "success_exit_code",
-    "on_exit_hold_reason", "on_exit_hold_subcode", "periodic_hold_reason",
-    "periodic_hold_subcode", "retry_until", "job_machine_attrs", "job_machine_attrs_history_length",
-    "want_name_tag", "hold_reason", "hold_reason_code", "accounting_group_user", "keep_claim_idle",
-    "nordugrid_rsl", "batch_queue", "batch_project", "batch_runtime", "batch_extra_submit_args",
-    "arc_resources", "arc_rte", "arc_application", "remote_initialdir", "globus_rsl",
-    "deltacloud_password_file", "transfer_plugins", "output_destination", "job_ad_information_attrs",
-    "initial_dir", "iwd", "prio", "env", "job_lease_duration", "deferral_window",
-    "deferral_prep_time", "stream_input", "stream_output", "stream_error", "log_xml",
-    "transfer_executable", "when_to_transfer_output", "should_transfer_files",
-}
+def _strip_state(ad):
+    for k in [k for k in ad if k[0] == "."]:
+        del ad[k]
 
 
-class QueueBlock:
-    """One queue statement with the macros as they stood when it was read."""
-    __slots__ = ("macros", "args", "block", "lineno", "source", "_spec")
-
-    def __init__(self, macros, args, block, lineno, source):
-        self.macros = macros
-        self.args = args
-        self.block = block
-        self.lineno = lineno
-        self.source = source
-        self._spec = None
+def exprs_text_string(text):
+    """The string of a string-literal attribute text ('' when it is not one)."""
+    from pycondorlite.jobad import literal
+    v = literal(text)
+    return v if isinstance(v, str) else ""
 
 
-class SubmitDescription:
-    """A parsed submit description: macros and its queue statements, in order."""
-
-    def __init__(self, text, source="(stdin)", cwd=None, pre_lines=(), append_lines=(),
-                 queue_override=None, submit_file=None):
-        self.source = source
-        self.cwd = cwd or os.getcwd()
-        self.macros = MacroSet(_submit_defaults(submit_file, self.cwd))
-        self.blocks = []
-        self.warnings = []
-        self.append_lines = list(append_lines)
-        self.queue_override = queue_override
-        self.reader = Reader(self, submit=True, own_version=_own_version())
-        for ln in pre_lines:
-            self.reader.read_text(ln, source)
-        self._queue_allowed = True
-        self.reader.read_text(text, source)
-        if queue_override is not None:
-            if self.blocks:
-                raise SubmitSyntaxError("-queue argument conflicts with queue statement in "
-                                        "submit file", self.blocks[0].lineno, source, kind="raw")
-            for ln in self.append_lines:
-                self.reader.read_text(ln, source)
-            self.blocks.append(QueueBlock(self._snapshot(), queue_override, None, 0, source))
-
-    # Reader handler interface
-    def assign(self, name, value, line):
-        self.macros.set(name, value)
-
-    def warning(self, msg):
-        self.warnings.append(msg)
-
-    def queue(self, line, source):
-        if self.queue_override is not None:
-            raise SubmitSyntaxError("-queue argument conflicts with queue statement in "
-                                    "submit file", line.lineno, source, kind="raw")
-        for ln in self.append_lines:
-            self.reader.read_text(ln, source)
-        self.append_lines = []
-        self.blocks.append(QueueBlock(self._snapshot(), line.value, line.block, line.lineno,
-                                      source))
-
-    def _snapshot(self):
-        m = MacroSet(self.macros.defaults)
-        m.table = {k: list(v) for k, v in self.macros.table.items()}
-        return m
-
-    # Queue statements -> specs
-    def spec(self, blk):
-        """The QueueSpec of a queue statement (computed once: `from cmd |` runs once)."""
-        cached = getattr(blk, "_spec", None)
-        if cached is not None:
-            return cached
-        blk._spec = self._spec(blk)
-        return blk._spec
-
-    def _spec(self, blk):
-        try:
-            args = expand(blk.args, blk.macros.lookup)
-        except MacroError as e:
-            raise SubmitSyntaxError(str(e), blk.lineno, blk.source)
-        try:
-            return parse_queue(args, blk.block, cwd=self.cwd)
-        except QueueError as e:
-            raise SubmitSyntaxError(str(e), blk.lineno, blk.source, kind="queue")
-
-    def unused(self):
-        """[(name, raw value)] of the assignments nothing used, sorted by name, for
-        condor_submit's "was unused by condor_submit. Is it a typo?" warnings."""
-        sets = [self.macros] + [b.macros for b in self.blocks]
-        out = []
-        for key, (name, value, _) in self.macros.table.items():
-            if key.startswith("my.") or key in KNOWN_IGNORED:
-                continue
-            if any(m.table.get(key, (0, 0, False))[2] for m in sets):
-                continue
-            out.append((name, value))
-        return sorted(out, key=lambda nv: nv[0].lower())
-
-    def jobs(self, cluster_id=1, first_proc=0, owner=None, now=None, probe=False):
-        """[(cluster_ad, proc_ads, spec)] for every queue statement (ids continue).
-
-        probe: build only the first proc of each statement (a cheap check)."""
-        out = []
-        proc = first_proc
-        for blk in self.blocks:
-            spec = self.spec(blk)
-            if probe and not spec.empty_list:
-                spec = QueueSpec(1, spec.vars, spec.items[:1] if spec.items is not None else None,
-                                 spec.mode)
-            if spec.empty_list:
-                out.append((None, [], spec))
-                continue
-            b = JobAdBuilder(blk.macros, cluster_id, cwd=self.cwd, owner=owner, now=now)
-            try:
-                cad, pads = b.build(spec, proc)
-            except SubmitError as e:
-                e.lineno = blk.lineno
-                raise
-            proc += len(pads)
-            out.append((cad, pads, spec))
-        return out
+def _dircat(cwd, name):
+    return cwd + name if cwd.endswith("/") else f"{cwd}/{name}"
 
 
-def _own_version():
-    from pycondorlite.version import CONDOR_VERSION
-    nums = [int(x) for x in re.findall(r"\d+", CONDOR_VERSION)[:3]]
-    while len(nums) < 3:
-        nums.append(0)
-    return tuple(nums)
+def _strip_quotes(s):
+    s = s.strip()
+    if len(s) >= 2 and s[0] == '"' and s[-1] == '"':
+        s = s[1:-1]
+    return s
 
 
-def _submit_defaults(submit_file, cwd):
-    """Macros every submit file sees: host facts and submit time."""
-    t = time.localtime()
-    d = {
-        "arch": config.param("ARCH") or "",
-        "opsys": config.param("OPSYS") or "",
-        "islinux": "1" if platform.system() == "Linux" else "0",
-        "iswindows": "0",
-        "spool": config.param("SPOOL") or "",
-        "submit_time": str(int(time.time())),
-        "year": str(t.tm_year), "month": str(t.tm_mon), "day": str(t.tm_mday),
-        "dollar": "$",
-    }
-    if submit_file:
-        d["submit_file"] = os.path.join(cwd, submit_file) if not os.path.isabs(submit_file) \
-            else submit_file
-    return d
+def _string_list(s):
+    """HTCondor's StringList: items separated by commas and/or blanks."""
+    return [x for x in re.split(r"[\s,]+", s) if x]
+
+
+def _atoi(s):
+    m = re.match(r"\s*[-+]?\d+", s)
+    return int(m.group(0)) if m else 0
+
+
+def _universe_number(u):
+    low = u.lower()
+    m = re.match(r"[-+]?\d+", low)
+    if m and int(m.group(0)):
+        return int(m.group(0))
+    return UNIVERSES.get(low) or RETIRED_UNIVERSES.get(low) or 0
+
+
+def valid_grid_type(gt):
+    low = gt.lower()
+    return low in GRID_TYPES or low in GRID_TYPE_ALIASES
+
+
+def container_image_type(image):
+    image = image.strip()
+    if image.startswith("docker:"):
+        return "docker"
+    if image.endswith(".sif"):
+        return "sif"
+    return "sandbox"
+
+
+_URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_url(name):
+    return bool(_URL_RE.match(name))
+
+
+def url_type(name):
+    """The scheme of a URL, lower-cased (HTCondor's getURLType(.., true))."""
+    return name.split("://", 1)[0].lower()
+
+
+def _valid_concurrency_limit(item):
+    """HTCondor's ParseConcurrencyLimit takes `name[:amount]`, and is lenient
+    about the amount; only an empty name is refused."""
+    return bool(item.split(":", 1)[0])
+
+
+_SUBMITTER_RE = re.compile(r"[A-Za-z0-9_.@+-]+\Z")
+
+
+def _valid_submitter_name(name):
+    return bool(_SUBMITTER_RE.match(name))

@@ -239,28 +239,23 @@ def _path_parts(path, opts):
 
 
 def _eval_number(text, want_int):
-    """$INT/$REAL evaluate a ClassAd expression; plain arithmetic is enough here."""
+    """$INT/$REAL evaluate a ClassAd expression to a number."""
     t = text.strip()
     try:
-        v = float(t) if not want_int else int(t)
-        return v
+        return float(t) if not want_int else int(t)
     except ValueError:
         pass
+    from pycondorlite import classad
+    from pycondorlite.classad.value import Value
     try:
-        from pycondorlite import classad
         v = classad.ExprTree(t).eval()
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ValueError
-        return v
     except Exception:
-        pass
-    if re.fullmatch(r"[0-9.+\-*/%() \teE]+", t):
-        try:
-            v = eval(t, {"__builtins__": {}}, {})   # only digits and operators reach here
-            return v
-        except Exception:
-            pass
-    raise MacroError(f"{t} does not evaluate to a number")
+        v = None
+    if isinstance(v, bool) or isinstance(v, Value) or not isinstance(v, (int, float)):
+        what = "INT" if want_int else "REAL"
+        raise MacroError(f"${what}() macro: {t} does not evaluate to an "
+                         f"{'integer' if want_int else 'real'}!")
+    return v
 
 
 def _format_number(v, fmt, want_int):

@@ -8,7 +8,6 @@ item, as condor_submit does.
 import glob
 import os
 import re
-import subprocess
 
 from pycondorlite.submit.macros import MacroError, _eval_number
 
@@ -54,14 +53,14 @@ def parse_count(text):
     try:
         v = _eval_number(text, True)
     except MacroError:
-        raise QueueError("Invalid Queue count expression")
+        raise QueueError("Invalid Queue count expression") from None
     if isinstance(v, float):
-        if v != int(v):
+        if v != v or v in (float("inf"), float("-inf")):
             raise QueueError("Invalid Queue count expression")
-        v = int(v)
-    if v < 0:
+        v = int(v)      # truncated, as HTCondor's string_is_long_param does
+    if v < 0 or v >= 2 ** 31 - 1:
         raise QueueError("Queue count out of range")
-    return max(v, 1)   # `queue 0` makes one job, as the 24.12 submit code does
+    return v            # `queue 0` queues nothing (condor_submit skips it)
 
 
 def parse_slice(text):
@@ -107,11 +106,14 @@ def _split_row(row, nvars):
 
 
 def _run_command(cmd):
+    from pycondorlite.submit.popen import CommandError, output_of
     try:
-        res = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=300)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise QueueError(f"failed to run command {cmd}: {e}")
-    return res.stdout.splitlines()
+        out, code = output_of(cmd)
+    except CommandError as e:
+        raise QueueError(str(e)) from None
+    if code != 0:
+        raise QueueError(f'Error "{cmd} |": command terminated with exit code {code}')
+    return out.splitlines()
 
 
 def parse_queue(args, block=None, cwd=None, rows_reader=None):
@@ -119,9 +121,14 @@ def parse_queue(args, block=None, cwd=None, rows_reader=None):
 
     block: the lines between `(` and `)` when the statement spans lines.
     """
+    if block is not None:
+        # Comment lines inside the parentheses are skipped, as HTCondor does.
+        block = [ln for ln in block if not ln.strip().startswith("#")]
     m = _KEYWORD_RE.search(args)
     if not m:
-        return QueueSpec(parse_count(args))
+        spec = QueueSpec(parse_count(args))
+        spec.empty_list = spec.count == 0
+        return spec
     left = args[:m.start()].strip()
     keyword = m.group(1).lower()
     right = args[m.end():].strip()
@@ -231,6 +238,6 @@ def parse_queue(args, block=None, cwd=None, rows_reader=None):
     if slc is not None:
         indexed = indexed[slc]
     spec.items = indexed
-    if not indexed:
+    if not indexed or count == 0:
         spec.empty_list = True
     return spec

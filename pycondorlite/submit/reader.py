@@ -9,7 +9,6 @@ files and handing assignments and queue statements to a handler.
 
 import os
 import re
-import subprocess
 
 import ply.lex as lex
 import ply.yacc as yacc
@@ -454,13 +453,16 @@ class Reader:
         if depth + 1 >= MAX_INCLUDE_DEPTH:
             raise SubmitSyntaxError("includes nested too deep", st.lineno, source)
         if is_command:
-            cmd = target.rstrip("| ").strip()
+            from pycondorlite.submit.popen import CommandError, output_of
+            cmd = target[:-1].rstrip() if target.endswith("|") else target
             try:
-                out = subprocess.run(cmd, shell=True, capture_output=True, text=True,
-                                     timeout=60).stdout
-            except (OSError, subprocess.TimeoutExpired) as e:
-                raise SubmitSyntaxError(f"not a valid command, {e}", st.lineno, source)
+                out, code = output_of(cmd, timeout=60)
+            except CommandError as e:
+                raise SubmitSyntaxError(str(e), st.lineno, source)
             self.read_text(out, target, depth + 1)
+            if code != 0:
+                raise SubmitSyntaxError(f'Error "{target}": command terminated with exit '
+                                        f'code {code}', st.lineno, source)
             return
         path = target
         if not os.path.isabs(path) and source and os.path.dirname(source) and self.submit is False:

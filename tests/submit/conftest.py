@@ -15,26 +15,24 @@ import pytest
 
 DATA = pathlib.Path(__file__).resolve().parent.parent / "data" / "submit"
 
-# Attributes that depend on the time, the host or the tool rather than on the
-# submit description: never compared.
+# Attributes that depend on the time or the tool rather than on the submit
+# description: never compared.
 #   QDate, EnteredCurrentStatus   submit time
-#   Owner, User                   the oracle leaves Owner undefined (its schedd fills
-#                                 them in); we set them from the submitting user
 #   CondorVersion, CondorPlatform the build
 #   JobSubmitMethod               0 for condor_submit, 2 for the Python bindings
-EXCLUDED = {"QDate", "EnteredCurrentStatus", "Owner", "User", "CondorVersion",
-            "CondorPlatform", "JobSubmitMethod"}
+EXCLUDED = {"QDate", "EnteredCurrentStatus", "CondorVersion", "CondorPlatform",
+            "JobSubmitMethod"}
 # Kept from HTCondor 7.x/8.4 on purpose for matchmaking grid jobs (GridResource
 # holding $$): Matched = false, WantClaiming = false. 24.12 no longer adds them.
 GRID_MATCH_ATTRS = {"Matched", "WantClaiming"}
 
 _ORACLE_SCRIPT = r"""
-import json, sys, warnings
+import json, os, sys, warnings
 warnings.simplefilter("ignore")
 import htcondor, classad
-reqs = json.load(sys.stdin)
-out = {}
-for key, r in reqs.items():
+
+
+def one(r):
     res = {}
     try:
         s = htcondor.Submit(r["text"])
@@ -53,12 +51,46 @@ for key, r in reqs.items():
         d = {}
         for k, v in ad.items():
             try:
-                d[k] = str(classad.ExprTree(v))
+                # our ads hold old-syntax text, as HTCondor's job queue does
+                d[k] = str(classad.parseOne("X = " + v + "\n", classad.Parser.Old).lookup("X"))
             except Exception:
                 d[k] = "<unparseable: " + v + ">"
         norm.append(d)
     res["normalized"] = norm
-    out[key] = res
+    return res
+
+
+# Each request runs in a forked child: the submit code aborts the whole process
+# on some errors (its EXCEPT), which must cost only that request.
+reqs = json.load(sys.stdin)
+out = {}
+for key, r in reqs.items():
+    rd, wr = os.pipe()
+    errr, errw = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rd)
+        os.close(errr)
+        os.dup2(errw, 2)
+        data = json.dumps(one(r)).encode()
+        with os.fdopen(wr, "wb") as f:
+            f.write(data)
+        os._exit(0)
+    os.close(wr)
+    os.close(errw)
+    with os.fdopen(rd, "rb") as f:
+        data = f.read()
+    with os.fdopen(errr, "rb") as f:
+        stderr = f.read().decode(errors="replace")
+    os.waitpid(pid, 0)
+    if data:
+        out[key] = json.loads(data)
+        if stderr.strip():
+            out[key]["stderr"] = stderr
+    else:
+        # the submit code aborted: its message is the last ERROR line it printed
+        lines = [ln for ln in stderr.splitlines() if "ERROR" in ln] or stderr.splitlines() or [""]
+        out[key] = {"error": lines[-1], "aborted": True, "stderr": stderr, "normalized": []}
 json.dump(out, sys.stdout)
 """
 
@@ -73,8 +105,10 @@ def run_oracle(requests, cwd=DATA):
     return json.loads(res.stdout)
 
 
-def ours(text, cluster_id=42, source="test.sub"):
-    from pycondorlite.submit.jobad import SubmitDescription
+def ours(text, cluster_id=42, source="test.sub", first_block_only=False):
+    """(ads, items) as we build them. first_block_only: only the first queue
+    statement's jobs (all that Submit.jobs() makes of a file)."""
+    from pycondorlite.submit.description import SubmitDescription
     desc = SubmitDescription(text, source=source)
     ads = []
     items = []
@@ -84,6 +118,8 @@ def ours(text, cluster_id=42, source="test.sub"):
             ad = dict(cad)
             ad.update(p)
             ads.append(ad)
+        if first_block_only:
+            break
     return ads, items
 
 

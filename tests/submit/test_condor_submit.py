@@ -261,47 +261,35 @@ MALFORMED = [
     ("executable = job.sh\n",
      '\nERROR: "bad.sub" doesn\'t contain any "queue" commands -- no jobs queued\n'),
     ("arguments = x\nqueue\n",
-     "ERROR: No 'executable' parameter was provided\n"
-     "\nERROR: Failed to parse command file (line 2).\n"),
+     "ERROR: No 'executable' parameter was provided\n"),
     ("executable = job.sh\nuniverse = bogus\nqueue\n",
-     "ERROR: I don't know about the 'bogus' universe.\n"
-     "\nERROR: Failed to parse command file (line 3).\n"),
+     "ERROR: I don't know about the 'bogus' universe.\n"),
     ("executable = job.sh\n+Foo = bar baz\nqueue\n",
-     "ERROR: Parse error in expression: \n\tFoo = bar baz\n\t\n"
-     "\nERROR: Failed to parse command file (line 3).\n"),
+     "ERROR: Parse error in expression: \n\tFoo = bar baz\n\t\n"),
     ("executable = job.sh\n+Mem = $$(Memory)\nqueue\n",
-     "ERROR: Parse error in expression: \n\tMem = $$(Memory)\n\t\n"
-     "\nERROR: Failed to parse command file (line 3).\n"),
+     "ERROR: Parse error in expression: \n\tMem = $$(Memory)\n\t\n"),
     ("executable = job.sh\nuniverse = grid\nqueue\n",
-     "ERROR: grid_resource attribute not defined for grid universe job\n"
-     "\nERROR: Failed to parse command file (line 3).\n"),
+     "ERROR: grid_resource attribute not defined for grid universe job\n"),
     ("executable = job.sh\nuniverse = grid\ngrid_resource = gt2 foo\nqueue\n",
      "ERROR: Invalid value 'gt2' for grid type\n"
-     "Must be one of: condor, batch, arc, ec2, gce, azure, or deltacloud\n"
-     "\nERROR: Failed to parse command file (line 4).\n"),
+     "Must be one of: condor, batch, arc, ec2, gce, azure, or deltacloud\n"),
     ("executable = job.sh\nnotification = bogus\nqueue\n",
-     "ERROR: Notification must be 'Never', 'Always', 'Complete', 'Start', or 'Error'\n"
-     "\nERROR: Failed to parse command file (line 3).\n"),
+     "ERROR: Notification must be 'Never', 'Always', 'Complete', 'Start', or 'Error'\n"),
     ("executable = job.sh\npriority = abc\nqueue\n",
-     "ERROR: priority=abc is invalid, must eval to an integer.\n"
-     "\nERROR: Failed to parse command file (line 3).\n"),
+     "ERROR: priority=abc is invalid, must eval to an integer.\n"),
     ("executable = job.sh\narguments = a b \"c d\"\nqueue\n",
      "ERROR: Found illegal unescaped double-quote: \"c d\"\n"
-     "The full arguments you specified were: a b \"c d\"\n"
-     "\nERROR: Failed to parse command file (line 3).\n"),
+     "The full arguments you specified were: a b \"c d\"\n"),
     (DC + "deltacloud_password = p\ndeltacloud_image_id = i\nqueue\n",
-     'ERROR: Deltacloud jobs require a "deltacloud_username" parameter\n'
-     "\nERROR: Failed to parse command file (line 6).\n"),
+     'ERROR: Deltacloud jobs require a "deltacloud_username" parameter\n'),
     (DC + "deltacloud_username = u\ndeltacloud_image_id = i\nqueue\n",
-     'ERROR: Deltacloud jobs require a "deltacloud_password_file" parameter\n'
-     "\nERROR: Failed to parse command file (line 6).\n"),
+     'ERROR: Deltacloud jobs require a "deltacloud_password_file" parameter\n'),
     (DC + "DeltacloudUsername = $$(u)\nDeltacloudPassword = $$(p)\nqueue\n",
      'ERROR: Deltacloud jobs require a "deltacloud_image_id" or "deltacloud_instance_name" '
-     "parameters\n\nERROR: Failed to parse command file (line 6).\n"),
+     "parameters\n"),
     (DC + "deltacloud_username = u\ndeltacloud_password_file = /no/such/pw\n"
           "deltacloud_image_id = i\nqueue\n",
-     "ERROR: Failed to open password file /no/such/pw (No such file or directory)\n"
-     "\nERROR: Failed to parse command file (line 7).\n"),
+     "ERROR: Failed to open password file /no/such/pw (No such file or directory)\n"),
     ("executable = job.sh\ninclude : /no/such/file.inc\nqueue\n",
      "\nERROR: on Line 2 of bad.sub: Error \"/no/such/file.inc\", Line 0, Include Depth 1: "
      "can't open file\n\nERROR: Failed to parse command file (line 2).\n"),
@@ -342,19 +330,22 @@ def oracle_errors(sub):
 @pytest.mark.parametrize("index", range(len(ORACLE_CASES)))
 def test_malformed_messages_are_htcondors(oracle_errors, index):
     """The message part of each error is what the oracle's submit code says."""
-    msg = re.sub(r" on line -?\d+$", "", oracle_errors[index])
-    if not msg or "basic_string" in msg:
-        pytest.skip("the oracle gives no message for this one")
-    assert msg.strip() in ORACLE_CASES[index][1]
+    msg = re.sub(r" on line -?\d+$", "", oracle_errors[index]).strip()
+    if not msg:
+        # HTCondor's message is empty too (a line that is no command): ours as well.
+        assert re.search(r"of bad\.sub: \n", ORACLE_CASES[index][1])
+    else:
+        assert msg in ORACLE_CASES[index][1]
 
 
 def test_queue_from_command_output(env, capsys, monkeypatch):
+    # No shell runs the command (as in HTCondor): its words are its arguments.
     f = write(env, "a.sub", "executable = job.sh\narguments = $(x) $(y)\n"
-              "queue x,y from printf 'a 1\\nb 2\\n' |\n")
+              "queue x,y from printf %s_%s\\n a 1 b 2 |\n")
     rc, out, err = run(capsys, monkeypatch, [f])
     assert (rc, err) == (0, "")
     ads = dict(jobs_in_spool())
-    assert [ads[(1, p)]["Args"] for p in (0, 1)] == ['"a 1"', '"b 2"']
+    assert [ads[(1, p)]["Args"] for p in (0, 1)] == ['"a_1"', '"b_2"']
 
 
 def test_queue_in_include_is_refused(env, capsys, monkeypatch):
@@ -400,3 +391,247 @@ def test_unused_lines_are_warned_about_after_submit(env, capsys, monkeypatch):
     assert out.endswith("1 job(s) submitted to cluster 1.\n")
     assert err == ("WARNING: the line 'requrements = (OpSys==\"LINUX\")' was unused by "
                    "condor_submit. Is it a typo?\n")
+
+
+# ---------------------------------------------------------------- options of the usage
+
+def test_usage_is_htcondors(env, capsys, monkeypatch):
+    rc, out, err = run(capsys, monkeypatch, ["-help"])
+    assert rc == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == "Usage: condor_submit [options] [<attrib>=<value>] [- | <submit-file>]"
+    assert "\t-dump <filename>\tWrite job ClassAds to <filename> instead of" in lines
+    assert lines[-1] == ("     are read from stdin. Use of - implies verbose output unless "
+                         "-terse is specified")
+
+
+def test_dump_writes_the_ads_and_submits_nothing(env, capsys, monkeypatch):
+    # no such executable: -dump does not look (condor_submit's check_sub_file skips it)
+    f = write(env, "a.sub", "executable = not_there.sh\narguments = $(Process)\nqueue 2\n")
+    rc, out, err = run(capsys, monkeypatch, ["-dump", "ads.txt", f])
+    assert (rc, err) == (0, "")
+    assert out == "Storing job ClassAd(s)..\n2 job(s) submitted to cluster 1.\n"
+    text = (env / "ads.txt").read_text()
+    assert text.startswith("\nClusterId=1\n")
+    assert "\nProcId=0\nJobStatus=1\nArgs=\"0\"\n" in text
+    assert "\nProcId=1\nJobStatus=1\nArgs=\"1\"\n" in text
+    assert f'Cmd="{env}/not_there.sh"' in text
+    assert spool_dump(env) is None
+
+
+def test_dump_to_stdout_prints_only_the_ads(env, capsys, monkeypatch):
+    f = write(env, "a.sub", "executable = job.sh\nqueue\n")
+    rc, out, err = run(capsys, monkeypatch, ["-dump", "-", f])
+    assert (rc, err) == (0, "")
+    assert out.startswith("\nClusterId=1\n") and out.endswith("\n\n")
+    assert "job(s)" not in out and "Storing" not in out
+
+
+def test_dump_and_dry_run_exclude_each_other(env, capsys, monkeypatch):
+    f = write(env, "a.sub", "executable = job.sh\nqueue\n")
+    assert run(capsys, monkeypatch, ["-dump", "x", "-dry-run", "y", f])[2] == \
+        "condor_submit: -dry-run <file> and -dump <file> cannot be used together\n"
+    assert run(capsys, monkeypatch, ["-dry-run", "y", "-dump", "x", f])[2] == \
+        "condor_submit: -dump <file> and -dry-run <file> cannot be used together\n"
+    rc, out, err = run(capsys, monkeypatch, ["-dump", "x"], stdin="")
+    assert rc == 1 and err.startswith("\nERROR: No submit filename was provided, and 'x'\n")
+
+
+def test_maxjobs_and_single_cluster(env, capsys, monkeypatch):
+    f = write(env, "a.sub", "executable = job.sh\nqueue 3\n")
+    rc, out, err = run(capsys, monkeypatch, ["-maxjobs", "2", f])
+    assert rc == 1 and err == "\nERROR: Number of submitted jobs would exceed -maxjobs (2)\n"
+    assert spool_dump(env) is None
+    assert run(capsys, monkeypatch, ["-maxjobs", "3", f])[0] == 0
+    assert run(capsys, monkeypatch, ["-maxjobs", "lots", f])[2] == \
+        "Error: Unable to convert argument (lots) to a number for -maxjobs.\n"
+    assert run(capsys, monkeypatch, ["-maxjobs", "-5", f])[2] == \
+        "Error: -5 is not a valid for -maxjobs.\n"
+    (env / "other.sh").write_text("#!/bin/sh\n")
+    two = write(env, "two.sub", "executable = job.sh\nqueue\nexecutable = other.sh\nqueue\n")
+    before = spool_dump(env)
+    rc, out, err = run(capsys, monkeypatch, ["-single-cluster", two])
+    assert rc == 1 and err == ("\nERROR: Number of submitted clusters would exceed 1 and "
+                               "-single-cluster was specified\n")
+    assert spool_dump(env) == before
+
+
+def test_a_new_executable_makes_a_new_cluster(env, capsys, monkeypatch):
+    (env / "other.sh").write_text("#!/bin/sh\n")
+    f = write(env, "two.sub", "executable = job.sh\nqueue 2\narguments = x\nqueue\n"
+              "executable = other.sh\nqueue\n")
+    rc, out, err = run(capsys, monkeypatch, [f])
+    assert (rc, err) == (0, "")
+    assert out == ("Submitting job(s)....\n3 job(s) submitted to cluster 1.\n"
+                   "1 job(s) submitted to cluster 2.\n")
+    jobs = dict(jobs_in_spool())
+    assert sorted(jobs) == [(1, 0), (1, 1), (1, 2), (2, 0)]
+    assert jobs[(2, 0)]["Cmd"] == f'"{env}/other.sh"'
+    assert run(capsys, monkeypatch, ["-terse", f])[1] == "3.0 - 3.2\n4.0 - 4.0\n"
+
+
+def test_unused_toggles_the_typo_warnings(env, capsys, monkeypatch):
+    f = write(env, "a.sub", "executable = job.sh\nrequrements = x\nqueue\n")
+    assert "was unused" in run(capsys, monkeypatch, [f])[2]
+    assert run(capsys, monkeypatch, ["-unused", f])[2] == ""
+    assert "was unused" in run(capsys, monkeypatch, ["-unused", "-u", f])[2]
+
+
+def test_option_prefixes_are_htcondors(env, capsys, monkeypatch):
+    f = write(env, "a.sub", "executable = job.sh\nqueue\n")
+    assert run(capsys, monkeypatch, ["-ter", f])[1] == "1.0 - 1.0\n"
+    assert run(capsys, monkeypatch, ["--terse", f])[1] == "2.0 - 2.0\n"
+    assert run(capsys, monkeypatch, ["-te", f])[2].startswith("Usage: condor_submit")
+    assert run(capsys, monkeypatch, ["--ter", f])[2].startswith("Usage: condor_submit")
+    assert run(capsys, monkeypatch, ["-v", f])[1].startswith("Submitting job(s)\n** Proc 3.0:")
+
+
+def test_schedd_and_address_options(env, capsys, monkeypatch):
+    f = write(env, "a.sub", "executable = job.sh\nqueue\n")
+    rc, out, err = run(capsys, monkeypatch, ["-name", "elsewhere.example.org", f])
+    assert rc == 1 and err == "\nERROR: Can't find address of schedd elsewhere.example.org\n"
+    rc, out, err = run(capsys, monkeypatch, ["-addr", "nowhere", f])
+    assert rc == 1 and err == ('condor_submit: "nowhere" is not a valid address\n'
+                               "Should be of the form <ip:port>\n"
+                               "For example: <123.456.789.123:6789>\n")
+    assert run(capsys, monkeypatch, ["-addr", "<127.0.0.1:9618>", "-pool", "cm", f])[0] == 0
+    rc, out, err = run(capsys, monkeypatch, ["-name", "localhost", "-spool", f])
+    assert (rc, err) == (0, "")
+
+
+def test_dos_line_endings_in_a_script(env, capsys, monkeypatch):
+    (env / "dos.sh").write_bytes(b"#!/bin/sh\r\necho hi\r\n")
+    (env / "empty.sh").write_bytes(b"")
+    f = write(env, "a.sub", "executable = dos.sh\nqueue\n")
+    rc, out, err = run(capsys, monkeypatch, [f])
+    assert rc == 1
+    assert err == (f"\nERROR: Executable file {env}/dos.sh is a script with CRLF (DOS/Windows) "
+                   f"line endings.\nThis generally doesn't work, and you should probably run "
+                   f"'dos2unix {env}/dos.sh' -- or a similar tool -- before you resubmit.\n")
+    assert spool_dump(env) is None
+    rc, out, err = run(capsys, monkeypatch, ["-allow-crlf-script", f])
+    assert rc == 0 and err.startswith(f"\nWARNING: Executable file {env}/dos.sh is a script")
+    g = write(env, "b.sub", "executable = empty.sh\nqueue\n")
+    assert run(capsys, monkeypatch, [g])[2] == \
+        f"\nERROR: Executable file {env}/empty.sh has zero length\n"
+
+
+def test_submit_file_is_recorded(env, capsys, monkeypatch):
+    f = write(env, "a.sub", "executable = job.sh\nqueue\n")
+    assert run(capsys, monkeypatch, [f])[0] == 0
+    assert dict(jobs_in_spool())[(1, 0)]["SubmitFile"] == f'"{env}/a.sub"'
+
+
+def test_queue_zero_queues_nothing(env, capsys, monkeypatch):
+    f = write(env, "a.sub", "executable = job.sh\nqueue 0\n")
+    rc, out, err = run(capsys, monkeypatch, [f])
+    assert rc == 0 and out == "Submitting job(s)\n"
+    assert err == '\nWARNING: "a.sub" has only empty "queue" commands -- no jobs queued\n'
+    assert spool_dump(env) is None
+
+
+def test_wrapped_errors_are_laid_out_as_htcondor(env, capsys, monkeypatch):
+    f = write(env, "a.sub", "executable = job.sh\nshould_transfer_files = SOMETIMES\nqueue\n")
+    rc, out, err = run(capsys, monkeypatch, [f])
+    assert rc == 1
+    # print_wrapped_text: blanks collapsed, lines filled to 78 columns
+    assert err == ("\nERROR: invalid value (SOMETIMES) for ShouldTransferFiles. Please either "
+                   "\nspecify YES, NO, or IF_NEEDED and try again. \n")
+
+
+def test_interactive_needs_condor_ssh_to_job(env, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(env))
+    f = write(env, "a.sub", "executable = job.sh\nqueue\n")
+    rc, out, err = run(capsys, monkeypatch, ["-interactive", f])
+    assert rc == 1
+    assert err == ("ERROR: Failed to spawn condor_ssh_to_job condor_ssh_to_job -auto-retry "
+                   "-remove-on-interrupt -X 1.0 : No such file or directory\n")
+    assert dict(jobs_in_spool())[(1, 0)]["InteractiveJob"] == "true"
+
+
+# ---------------------------------------------------------------- grid jobs
+
+def test_ec2_job_ad_holds_key_file_names_never_keys(env, capsys, monkeypatch):
+    (env / "ak").write_text("AKIASECRETKEYID\n")
+    (env / "sk").write_text("TheSecretAccessKeyContents\n")
+    f = write(env, "ec2.sub", "universe = grid\ngrid_resource = ec2 https://ec2.example.org/\n"
+              "executable = vm\nec2_access_key_id = ak\nec2_secret_access_key = sk\n"
+              "ec2_ami_id = ami-1\nec2_instance_type = m1.small\nqueue\n")
+    rc, out, err = run(capsys, monkeypatch, ["-verbose", f])
+    assert (rc, err) == (0, "")
+    ad = dict(jobs_in_spool())[(1, 0)]
+    assert ad["EC2AccessKeyId"] == f'"{env}/ak"'
+    assert ad["EC2SecretAccessKey"] == f'"{env}/sk"'
+    assert ad["EC2TagName"] == '"vm"'
+    dump = "\n".join(spool_dump(env))
+    assert "TheSecretAccessKeyContents" not in dump + out and "AKIASECRETKEYID" not in dump
+
+
+def test_ec2_missing_commands_are_refused(env, capsys, monkeypatch):
+    head = "universe = grid\ngrid_resource = ec2 https://ec2.example.org/\nexecutable = vm\n"
+    for body, msg in (
+            ("ec2_secret_access_key = sk\nec2_ami_id = a\n",
+             "ERROR: EC2 jobs require a 'ec2_access_key_id' or 'aws_access_key_id_file' "
+             "parameter\n"),
+            ("ec2_access_key_id = ak\nec2_ami_id = a\n",
+             "ERROR: EC2 jobs require a 'ec2_secret_access_key' or "
+             "'aws_secret_access_key_file' parameter\n"),
+            ("ec2_access_key_id = ak\nec2_secret_access_key = sk\n",
+             'ERROR: EC2 jobs require a "ec2_ami_id" parameter\n')):
+        f = write(env, "ec2.sub", head + body + "queue\n")
+        rc, out, err = run(capsys, monkeypatch, [f])
+        assert (rc, err) == (1, msg)
+    assert spool_dump(env) is None
+
+
+DC_JOB = ("universe = grid\nexecutable = vm\ngrid_resource = deltacloud http://h/api\n"
+          "deltacloud_username = u\ndeltacloud_password = p\ndeltacloud_image_id = i\n")
+
+
+def test_one_instance_name_for_two_jobs_is_refused(env, capsys, monkeypatch):
+    good = write(env, "good.sub", "executable = job.sh\nqueue\n")
+    assert run(capsys, monkeypatch, [good])[0] == 0
+    before = spool_dump(env)
+    f = write(env, "dc.sub", DC_JOB + "deltacloud_instance_name = myvm\nqueue 2\n")
+    rc, out, err = run(capsys, monkeypatch, [f])
+    assert rc == 1
+    assert err == ('ERROR: deltacloud_instance_name "myvm" is given to 2 jobs of this '
+                   'submission; an instance name must be unique (put $(Process) in it)\n')
+    assert spool_dump(env) == before
+    # the same name in two queue statements is refused too
+    g = write(env, "dc2.sub", DC_JOB + "deltacloud_instance_name = vm-a\nqueue\nqueue\n")
+    assert run(capsys, monkeypatch, [g])[0] == 1
+    assert spool_dump(env) == before
+
+
+def test_instance_names_that_differ_per_proc_are_accepted(env, capsys, monkeypatch):
+    f = write(env, "dc.sub", DC_JOB + "deltacloud_instance_name = myvm-$(Process)\nqueue 2\n")
+    rc, out, err = run(capsys, monkeypatch, [f])
+    assert (rc, err) == (0, "")
+    jobs = dict(jobs_in_spool())
+    assert [jobs[(1, p)]["DeltacloudInstanceName"] for p in (0, 1)] == ['"myvm-0"', '"myvm-1"']
+    one = write(env, "dc1.sub", DC_JOB + "deltacloud_instance_name = solo\nqueue\n")
+    assert run(capsys, monkeypatch, [one])[0] == 0
+    # a name taken from the matched offer is the same for jobs matched to one offer
+    same = write(env, "dc3.sub", DC_JOB + "deltacloud_instance_name = $$(name)\nqueue 2\n")
+    assert run(capsys, monkeypatch, [same])[0] == 1
+    per = write(env, "dc4.sub", DC_JOB + "deltacloud_instance_name = $$(name)-$(Process)\n"
+                "queue 2\n")
+    assert run(capsys, monkeypatch, [per])[0] == 0
+
+
+def test_a_new_process_builds_every_kind_of_value(env):
+    """condor_submit run as users run it, a new process: the ClassAd library is
+    loaded only when an expression needs parsing, and then it is."""
+    import subprocess
+    write(env, "e.sub", "executable = job.sh\nrequirements = (Memory>1)&&(Disk>2)\n"
+          "+Rank = Memory*2\n+Name = \"n\"\nqueue\n")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    p = subprocess.run([sys.executable, os.path.join(root, "bin", "condor_submit"), "-dump",
+                        "-", "e.sub"], cwd=env, capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, PYTHONPATH=root))
+    assert (p.returncode, p.stderr) == (0, "")
+    ad = dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
+    assert ad["Rank"] == "Memory * 2"
+    assert ad["Name"] == '"n"'
+    assert ad["Requirements"].startswith("((Memory > 1) && (Disk > 2)) && ")

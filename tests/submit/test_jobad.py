@@ -1,6 +1,6 @@
 """The cluster/proc split of job ads."""
 
-from pycondorlite.submit.jobad import SubmitDescription
+from pycondorlite.submit.description import SubmitDescription
 
 
 def build(text, tmp_path, monkeypatch):
@@ -41,10 +41,12 @@ def test_hold_goes_to_proc_status(tmp_path, monkeypatch):
 
 
 def test_grid_matchmaking_job_attributes(tmp_path, monkeypatch):
-    cad, pads = build("universe = grid\nexecutable = x\ngrid_resource = $$(resource)\n"
+    cad, pads = build("universe = grid\nexecutable = x\ngrid_resource = deltacloud $$(url)\n"
+                      "DeltacloudUsername = $$(u)\nDeltacloudPassword = $$(p)\n"
+                      "DeltacloudImageId = $$(i)\n"
                       "requirements = TARGET.resource =!= undefined\nqueue\n",
                       tmp_path, monkeypatch)
-    assert cad["GridResource"] == '"$$(resource)"'
+    assert cad["GridResource"] == '"deltacloud $$(url)"'
     assert cad["Matched"] == "false" and cad["WantClaiming"] == "false"
     assert cad["Requirements"] == "(TARGET.resource =!= undefined)"
 
@@ -60,4 +62,5 @@ def test_submit_attrs_and_append_requirements_from_config(tmp_path, monkeypatch)
                    "deltacloud_image_id = i\nrequirements = image == \"f13\"\nqueue\n",
                    tmp_path, monkeypatch)
     assert cad["Site"] == '"lab"'
-    assert cad["Requirements"] == '((image == "f13") && (TARGET.Healthy))'
+    # HTCondor's SetRequirements: "(<requirements>) && (<APPEND_REQUIREMENTS>)"
+    assert cad["Requirements"] == '(image == "f13") && (TARGET.Healthy)'

@@ -20,7 +20,7 @@ TEXT = "executable = job.sh\n" + "".join(f"{k} = {v}\n" for k, v in MACROS.items
 
 @pytest.fixture(scope="module")
 def both(sub):
-    from pycondorlite.submit.jobad import SubmitDescription
+    from pycondorlite.submit.description import SubmitDescription
     keys = sorted({k.strip() for k in MACROS})
     theirs = sub.run_oracle({"m": {"op": "expand", "text": TEXT, "keys": keys}})["m"]["expand"]
     return theirs, SubmitDescription(TEXT)
@@ -34,14 +34,14 @@ def test_expansion_matches_htcondor(both, name):
 
 
 def test_keys_are_case_insensitive_and_keep_first_spelling():
-    from pycondorlite.submit.jobad import SubmitDescription
+    from pycondorlite.submit.description import SubmitDescription
     d = SubmitDescription("Foo = 1\nFOO = 2\nexecutable = x\nqueue\n")
     assert d.macros.param("foo") == "2"
     assert d.macros.keys()[0] == "Foo"
 
 
 def test_random_choice_is_drawn_per_proc(tmp_path, monkeypatch):
-    from pycondorlite.submit.jobad import SubmitDescription
+    from pycondorlite.submit.description import SubmitDescription
     monkeypatch.chdir(tmp_path)
     d = SubmitDescription("executable = /bin/true\narguments = $RANDOM_CHOICE(a,b,c,d,e,f,g,h)\n"
                           "queue 40\n")

@@ -1,0 +1,3 @@
+#!/bin/sh
+# a second program, for files with two executables
+exit 0
