@@ -12,7 +12,7 @@ so one ad takes many jobs; `condor_submit` of a submit file with `queue N`;
       every API request; the reference example's ads and submit file.
   --grid ec2: the embedded EC2 (moto) behind the fault proxy, which adds
       `--latency` to every request; an ordinary EC2 submit file with $$()
-      values; each account an IAM user of the embedded EC2.
+      values; each resource a region of the embedded EC2.
 It prints:
 
   - seconds until every job is Running (target <= 15 s for 1,000 jobs),
@@ -115,31 +115,36 @@ keypair="mykeypair"
 
 
 class EC2Cloud:
-    """The embedded EC2 behind the fault proxy; an ordinary EC2 submit file."""
+    """The embedded EC2 behind the fault proxy; an ordinary EC2 submit file.
+    Each resource is a region of the account (its own service URL, as
+    provider ads for several regions name them)."""
     AMI = "ami-ac3fc9c5"
+    REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-south-1",
+               "sa-east-1")
 
     def __init__(self, a, tmp):
         from pycondorlite.ec2.embedded import EmbeddedEC2
+        if a.resources > len(self.REGIONS):
+            sys.exit(f"grid_bench: at most {len(self.REGIONS)} resources for ec2")
         self.a, self.tmp = a, tmp
-        self.ec2 = EmbeddedEC2(regions=("us-east-1",), auth=True)
+        self.regions = self.REGIONS[:a.resources]
+        self.ec2 = EmbeddedEC2(regions=self.regions, auth=True)
 
     def __enter__(self):
         from pycondorlite.ec2.faultproxy import FaultProxy
         self.ec2.start()
-        self.ec2.seed_image("us-east-1", self.AMI, name="fedora13")
-        self.ec2.seed_key_pair("us-east-1", "mykeypair")
+        for region in self.regions:
+            self.ec2.seed_image(region, self.AMI, name="fedora13")
+            self.ec2.seed_key_pair(region, "mykeypair")
         self.proxy = FaultProxy(self.ec2.port).start()
         self.proxy.set_latency(self.a.latency)
-        self.keys = []
-        for i in range(self.a.resources):
-            creds = self.ec2.add_user(f"account{i + 1}")
-            ak = os.path.join(self.tmp, f"account{i + 1}.access")
-            sk = os.path.join(self.tmp, f"account{i + 1}.secret")
-            for path, text in ((ak, creds.access_key_id), (sk, creds.secret_key)):
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-                with os.fdopen(fd, "w") as f:
-                    f.write(text + "\n")
-            self.keys.append((ak, sk))
+        creds = self.ec2.add_user("account")
+        self.keys = (os.path.join(self.tmp, "account.access"),
+                     os.path.join(self.tmp, "account.secret"))
+        for path, text in zip(self.keys, (creds.access_key_id, creds.secret_key)):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(text + "\n")
         return self
 
     def __exit__(self, *exc):
@@ -148,18 +153,21 @@ class EC2Cloud:
 
     def ads(self):
         out = []
-        for i, (ak, sk) in enumerate(self.keys):
-            out.append(f'''Name="ec2_provider_{i + 1}"
+        # Key files relative to the job's directory (condor_submit makes them
+        # absolute from Iwd before $$() is filled in, as HTCondor's does).
+        ak, sk = self.keys
+        for region in self.regions:
+            out.append(f'''Name="ec2_{region}"
 MyType="Machine"
 Requirements=true
 WantAdRevaluate=True
 hardwareprofile="large"
 image="fedora13"
-ec2_url="{self.proxy.url('us-east-1')}"
+ec2_url="{self.proxy.url(region)}"
 image_key="{self.AMI}"
 hardwareprofile_key="m1.large"
-access_key_file="{ak}"
-secret_key_file="{sk}"
+access_key_file="{os.path.basename(ak)}"
+secret_key_file="{os.path.basename(sk)}"
 keypair="mykeypair"
 ''')
         return "\n".join(out)

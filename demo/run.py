@@ -183,7 +183,9 @@ class Demo:
             fd = os.open(os.path.join(self.dir, name), os.O_WRONLY | os.O_CREAT, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(text + "\n")
-        self.note("the account's keys are in ec2_access_key and ec2_secret_key (mode 0600)")
+        self.note("the account's keys are in ec2_access_key and ec2_secret_key (mode 0600), "
+                  "named relative to the job's directory: condor_submit makes the key file "
+                  "names absolute before $$() is filled in, as HTCondor's does")
 
         self.step("8. Provider ads for the two regions; an ordinary EC2 submit file with $$()")
         with open(os.path.join(self.dir, "ec2_providers.ad"), "w") as f:
@@ -241,8 +243,8 @@ ec2_url="{self.ec2.url(region)}"
 image_key="{ami}"
 hardwareprofile_key="m1.large"
 keypair="mykeypair"
-access_key_file="{self.dir}/ec2_access_key"
-secret_key_file="{self.dir}/ec2_secret_key"
+access_key_file="ec2_access_key"
+secret_key_file="ec2_secret_key"
 ''')
         return "\n".join(out)
 
@@ -298,6 +300,9 @@ secret_key_file="{self.dir}/ec2_secret_key"
             status = {"I": "1", "R": "2", "X": "3", "C": "4", "H": "5"}.get(
                 row.split()[4]) if row and len(row.split()) > 4 else None
             if status == until_status:
+                return
+            if status == "5":
+                self.run("condor_q", job, "-af:h", "HoldReason")
                 return
             time.sleep(0.2)
         self.note(f"(still not there after {timeout} s)")

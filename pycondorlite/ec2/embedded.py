@@ -353,10 +353,19 @@ def _user_data(value):
 def _make_app(admin):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     moto_app = DomainDispatcherApplication(create_backend_app)
+    ec2_app = []
 
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if not path.startswith(ADMIN_PREFIX):
+            # A request signed for EC2 goes straight to moto's EC2 app: its
+            # dispatcher would match the host against every service's URL
+            # patterns, under a lock, for every request (a sixth of the time
+            # of a RunInstances, measured with py-spy).
+            if "/ec2/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+                if not ec2_app:
+                    ec2_app.append(moto_app.get_application(environ))
+                return ec2_app[0](environ, start_response)
             return moto_app(environ, start_response)
         import urllib.parse
         query = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
@@ -385,9 +394,27 @@ def _check_free(host, port):
         s.bind((host, port))
 
 
+def _faster_moto():
+    """moto's InstanceBackend.get_instance copies every reservation to find one
+    instance, for every RunInstances (through attach_volume) and every action:
+    quadratic in the instances the cloud holds. The same lookup without the
+    copies (behaviour unchanged: the instance or InvalidInstanceIdError)."""
+    from moto.ec2.exceptions import InvalidInstanceIdError
+    from moto.ec2.models.instances import InstanceBackend
+
+    def get_instance(self, instance_id):
+        for reservation in list(self.reservations.values()):
+            for instance in reservation.instances:
+                if instance.id == instance_id:
+                    return instance
+        raise InvalidInstanceIdError(instance_id)
+    InstanceBackend.get_instance = get_instance
+
+
 def serve(host, port, regions, auth, control, verbose=False):
     _check_free(host, port)
     os.environ.update(_child_env())
+    _faster_moto()
     from moto import settings
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
