@@ -12,7 +12,10 @@ so one ad takes many jobs; `condor_submit` of a submit file with `queue N`;
       every API request; the reference example's ads and submit file.
   --grid ec2: the embedded EC2 (moto) behind the fault proxy, which adds
       `--latency` to every request; an ordinary EC2 submit file with $$()
-      values; each resource a region of the embedded EC2.
+      values; each resource a region of the embedded EC2. Its probe interval
+      is 5 s by default: moto takes about 1.2 s of CPU to list 500 instances
+      (and one process serves every region), so a shorter interval leaves it
+      little time for the launches themselves. HTCondor's default is 60 s.
 It prints:
 
   - seconds until every job is Running (target <= 15 s for 1,000 jobs),
@@ -330,10 +333,14 @@ def main():
     p.add_argument("--grid", choices=("deltacloud", "ec2"), default="deltacloud")
     p.add_argument("--jobs", type=int, default=1000)
     p.add_argument("--latency", type=float, default=0.05, help="seconds added to every request")
-    p.add_argument("--probe", type=float, default=1.0, help="GRIDMANAGER_JOB_PROBE_INTERVAL")
+    p.add_argument("--probe", type=float, default=None,
+                   help="GRIDMANAGER_JOB_PROBE_INTERVAL (default 1 s; 5 s for ec2, see above)")
     p.add_argument("--pending", type=float, default=0.5, help="simulator PENDING delay")
     p.add_argument("--resources", type=int, default=2, help="provider ads, one account each")
-    return Bench(p.parse_args()).run()
+    args = p.parse_args()
+    if args.probe is None:
+        args.probe = 5.0 if args.grid == "ec2" else 1.0
+    return Bench(args).run()
 
 
 if __name__ == "__main__":

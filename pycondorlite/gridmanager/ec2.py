@@ -40,13 +40,14 @@ from pycondorlite.gridmanager.basejob import (
     BACKOFF_MAX, COMPLETED, GM_DELETE, GM_DONE, HELD, IDLE, REMOVED, RUNNING, BaseJob,
     LaunchError, quote, text_value)
 from pycondorlite.gridmanager.errors import (
-    AuthError, CapacityError, GoneError, PermanentError, TransientError)
+    AuthError, CapacityError, GoneError, PermanentError, TransientError, as_cloud_error)
 from pycondorlite.gridmanager.resource import BaseResource
 
 GRID_TYPE = "ec2"
 TOKEN_TAG = "pycondorlite:ClientToken"
 TOKEN_PREFIX = "pcl-"
 DESCRIBE_PAGE = 1000            # EC2's largest DescribeInstances page
+TERMINATE_BATCH = 1000          # instance ids in one TerminateInstances
 
 # HTCondor's hold codes for EC2 jobs (condor_holdcodes.h)
 EC2_USER_ERROR, EC2_INTERNAL_ERROR, EC2_CONNECTION_PROBLEM, EC2_SERVER_ERROR, \
@@ -611,7 +612,9 @@ class EC2Job(BaseJob):
         client = self._client()
         if client is not None:
             self.publish({"GridJobStatus": '"cancelling"'})
-            self._request("terminate", _call, client.terminate_instances, [self.inst_id])
+            # Sent with the resource's other terminates of this poll, in one request.
+            self.pending = "terminate"
+            self.resource.terminate_later(self, client)
 
     def _result_terminate(self, ok, value, now):
         self.acted_at = now
@@ -872,6 +875,7 @@ class EC2Resource(BaseResource):
         self.secret_key_file = spec.secret_key_file
         self._clients = {}              # Credentials -> Client
         self.sweeping = set()           # ids of duplicate instances being terminated
+        self._terminates = []           # (job, client) whose terminate goes out next tick
         self.describes = 0              # DescribeInstances requests sent (pages included)
 
     def client(self, credentials):
@@ -890,6 +894,43 @@ class EC2Resource(BaseResource):
                 except LaunchError:
                     return None     # the jobs' own requests hold them with the reason
         return None
+
+    def terminate_later(self, job, client):
+        """Queue the job's TerminateInstances; tick() sends the queue together."""
+        self._terminates.append((job, client))
+
+    def tick(self, now):
+        if self._terminates:
+            batch, self._terminates = self._terminates, []
+            for i in range(0, len(batch), TERMINATE_BATCH):
+                part = batch[i:i + TERMINATE_BATCH]
+                if self.gm.closing:
+                    break
+                self.gm.requests_in_flight += len(part)
+                self.track(self.pool.submit(self._terminate_batch, part))
+        return super().tick(now)
+
+    def _terminate_batch(self, part):
+        """One TerminateInstances for several jobs (EC2 takes up to 1,000 ids).
+        If the cloud refuses the whole request (one id it does not know, say),
+        each job's instance is sent alone, so that each gets its own answer."""
+        client = part[0][1]
+        try:
+            states = _call(client.terminate_instances, [job.inst_id for job, _ in part])
+        except TransientError as e:
+            for job, _ in part:
+                self.gm.deliver(job.on_result, "terminate", False, e)
+            return
+        except Exception:
+            for job, c in part:
+                try:
+                    value, ok = _call(c.terminate_instances, [job.inst_id]), True
+                except Exception as e:
+                    value, ok = as_cloud_error(e), False
+                self.gm.deliver(job.on_result, "terminate", ok, value)
+            return
+        for job, _ in part:
+            self.gm.deliver(job.on_result, "terminate", True, states)
 
     def background(self, job, fn, *args):
         """A request whose answer no state waits for (associations after start)."""

@@ -237,7 +237,10 @@ def test_one_describe_per_probe_cycle_for_many_jobs(h, cloud, proxy, spool, sche
         assert set(counts) == {"DescribeInstances"}
         jobactions.act(spool, jobactions.REMOVE, ids=[(cid, p) for p in range(n)])
         h.drive(gm, lambda: all(h.in_history(spool, cid, p) for p in range(n)), what="history")
-        assert proxy.counts()["TerminateInstances"] == n
+        # The terminates of one poll go out together, not one request per job.
+        assert 1 <= proxy.counts()["TerminateInstances"] <= 3
+        assert [i for p in range(n) for i in ours(cloud, spool, cid, p)
+                if i["state"] != "terminated"] == []
     finally:
         gm.shutdown()
 
@@ -256,3 +259,30 @@ def test_two_regions_of_one_embedded_ec2(h, cloud, spool, gm, keys):
         assert [i["region"] for i in cloud.instances() if i["id"] == inst_id] == [region]
     h.remove(spool, list(cids.values()))
     h.drive(gm, lambda: all(h.in_history(spool, c) for c in cids.values()), what="history")
+
+
+def test_one_unknown_id_in_a_terminate_batch(h, cloud, proxy, spool, schedlog, keys):
+    """EC2 refuses a whole TerminateInstances for one id it does not know: each
+    instance is then sent alone, so that each job gets its own answer."""
+    gm = GridManager(spool, schedlog)
+    try:
+        cid = ec2_submit(h, spool, proxy.url(REGION), keys)
+        h.drive(gm, lambda: h.status(spool, cid) == 2, what="Running")
+        job = gm.jobs[(cid, 0)]
+        got = []
+
+        class Ghost:          # a job whose recorded instance the cloud never had
+            inst_id = "i-0123456789abcdef0"
+
+            def on_result(self, op, ok, value, now):
+                got.append((op, ok, type(value).__name__))
+        h.remove(spool, [cid])
+        h.drive(gm, lambda: bool(job.resource._terminates), what="the terminate queued")
+        proxy.reset_counts()
+        job.resource._terminates.append((Ghost(), job.resource._terminates[0][1]))
+        h.drive(gm, lambda: h.in_history(spool, cid) and got, what="history")
+        assert got == [("terminate", False, "GoneError")]
+        assert proxy.counts()["TerminateInstances"] == 3     # the batch, then one by one
+        assert [i["state"] for i in ours(cloud, spool, cid)] == ["terminated"]
+    finally:
+        gm.shutdown()
