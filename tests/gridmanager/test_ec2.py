@@ -181,6 +181,10 @@ def test_wrong_secret_key_holds_with_the_clouds_words(h, cloud, spool, gm, keys,
     for path in (log, schedlog.path):
         assert wrong not in path.read_text()
     assert all(wrong not in str(v) for _, v in spool.job(cid, 0).items())
+    # Nor in any file but the user's key file: the spool, its WAL, the logs.
+    for path in env.rglob("*"):
+        if path.is_file() and path != sk:
+            assert wrong.encode() not in path.read_bytes(), path
 
 
 def test_unknown_ami_holds(h, cloud, spool, gm, keys):
