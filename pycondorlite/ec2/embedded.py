@@ -304,7 +304,7 @@ class _Admin:
             if parts == ["spot_requests"] and method == "GET":
                 return {"spot_requests": [
                     {"id": s.id, "region": r, "state": s.state, "instance_id":
-                     getattr(s.instance, "id", None),
+                     getattr(s.instance, "id", None), "price": str(s.price),
                      "tags": {t["key"]: t["value"] for t in s.get_tags()}}
                     for r in self._regions(region)
                     for s in self.backend(r).spot_instance_requests.values()]}
