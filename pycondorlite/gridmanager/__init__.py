@@ -92,6 +92,14 @@ class GridManager:
         self._seen = {}                 # key -> (job_status, matched, grid_job_id) last read
         self._nudge_sent = False
 
+    def resource(self, key, make):
+        """The resource of this key (grid type, endpoint, credentials), made on first use."""
+        res = self.resources.get(key)
+        if res is None:
+            res = self.resources[key] = make()
+            self.log.info("gridmanager: new resource %s", res.label)
+        return res
+
     def probe_interval_for(self, kind):
         """GRIDMANAGER_JOB_PROBE_INTERVAL_<TYPE>, else GRIDMANAGER_JOB_PROBE_INTERVAL."""
         v = param_float("GRIDMANAGER_JOB_PROBE_INTERVAL_" + kind.upper(), None)
@@ -298,6 +306,7 @@ class GridManager:
             job.hold(str(e), e.code, e.subcode)
             if ad.status in (REMOVED, HELD):
                 job.state = GM_DELETE
+        job.resource.jobs[ad.id] = job
         self.jobs[ad.id] = job
 
     def _commit(self):

@@ -55,6 +55,11 @@ def text_value(v):
     return None     # undefined / error
 
 
+def id_set(text):
+    """The ids of a comma-separated text (GridForeignInstanceIds), as a set."""
+    return frozenset(i for i in text.split(",") if i) if isinstance(text, str) else frozenset()
+
+
 class LaunchError(Exception):
     """The job ad cannot describe an instance: a hold reason (with HTCondor's
     HoldReasonCode/SubCode where the grid type has them)."""

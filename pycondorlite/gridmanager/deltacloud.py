@@ -31,7 +31,7 @@ from pycondorlite import userlog
 from pycondorlite.gridmanager import cloudapi
 from pycondorlite.gridmanager.basejob import (
     BACKOFF_MAX, COMPLETED, GM_DELETE, GM_DONE, HELD, IDLE, REMOVED, RUNNING, BaseJob, LaunchError,
-    quote, text_value)
+    id_set, quote, text_value)
 from pycondorlite.gridmanager.errors import (CapacityError, GoneError, NotAllowedError,
                                              PermanentError)
 from pycondorlite.gridmanager.resource import BaseResource
@@ -131,14 +131,8 @@ def make_job(gm, ad, get, now):
     gid = get("GridJobId")
     if isinstance(gid, str) and gid.split()[:1] != ["deltacloud"]:
         raise LaunchError("GridJobId not of type deltacloud")
-    key = spec.resource_key()
-    res = gm.resources.get(key)
-    if res is None:
-        res = gm.resources[key] = DCloudResource(gm, spec, now)
-        gm.log.info("gridmanager: new resource %s (user %s)", spec.url, spec.username)
-    job = DCloudJob(gm, ad.id, ad, spec, res, now)
-    res.jobs[ad.id] = job
-    return job
+    res = gm.resource(spec.resource_key(), lambda: DCloudResource(gm, spec, now))
+    return DCloudJob(gm, ad.id, ad, spec, res, now)
 
 
 def parse_grid_job_id(value):
@@ -149,10 +143,6 @@ def parse_grid_job_id(value):
     if len(words) < 2 or words[0].lower() != "deltacloud":
         return None, None
     return words[1], (words[2] if len(words) > 2 else None)
-
-
-def _ids(text):
-    return frozenset(i for i in text.split(",") if i) if isinstance(text, str) else frozenset()
 
 
 # ============================================================================
@@ -175,7 +165,7 @@ class DCloudJob(BaseJob):
     def read_ids(self, jobad):
         self.name, self.inst_id = parse_grid_job_id(jobad.literal("GridJobId"))
         self.name_saved = self.name is not None
-        self.foreign = _ids(jobad.literal("GridForeignInstanceIds"))
+        self.foreign = id_set(jobad.literal("GridForeignInstanceIds"))
 
     def has_remote_identity(self):
         return self.name is not None

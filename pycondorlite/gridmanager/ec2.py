@@ -38,7 +38,7 @@ from pycondorlite.ec2.credentials import read_credentials
 from pycondorlite.ec2.endpoint import parse_service_url
 from pycondorlite.gridmanager.basejob import (
     BACKOFF_MAX, COMPLETED, GM_DELETE, GM_DONE, HELD, IDLE, REMOVED, RUNNING, BaseJob,
-    LaunchError, quote, text_value)
+    LaunchError, id_set, quote, text_value)
 from pycondorlite.gridmanager.errors import (
     AuthError, CapacityError, GoneError, PermanentError, TransientError, as_cloud_error)
 from pycondorlite.gridmanager.resource import BaseResource
@@ -203,15 +203,8 @@ def make_job(gm, ad, get, now):
     gid = get("GridJobId")
     if isinstance(gid, str) and gid.split()[:1] != ["ec2"]:
         raise LaunchError("GridJobId not of type ec2", EC2_INTERNAL_ERROR, 7)
-    key = spec.resource_key()
-    res = gm.resources.get(key)
-    if res is None:
-        res = gm.resources[key] = EC2Resource(gm, spec, now)
-        gm.log.info("gridmanager: new resource %s (access key file %s)", spec.url,
-                    spec.access_key_file)
-    job = EC2Job(gm, ad.id, ad, spec, res, now)
-    res.jobs[ad.id] = job
-    return job
+    res = gm.resource(spec.resource_key(), lambda: EC2Resource(gm, spec, now))
+    return EC2Job(gm, ad.id, ad, spec, res, now)
 
 
 def parse_grid_job_id(value):
@@ -222,10 +215,6 @@ def parse_grid_job_id(value):
     if len(words) < 3 or words[0].lower() != "ec2":
         return None, None
     return words[2], (words[3] if len(words) > 3 else None)
-
-
-def _ids(text):
-    return frozenset(i for i in text.split(",") if i) if isinstance(text, str) else frozenset()
 
 
 def _keypair_name(jobad, key):
@@ -263,7 +252,7 @@ class EC2Job(BaseJob):
 
     def read_ids(self, jobad):
         self.token, self.inst_id = parse_grid_job_id(jobad.literal("GridJobId"))
-        self.foreign = _ids(jobad.literal("GridForeignInstanceIds"))
+        self.foreign = id_set(jobad.literal("GridForeignInstanceIds"))
         rid = jobad.literal("EC2SpotRequestID")
         self.spot_request_id = rid if isinstance(rid, str) and rid else None
         kp = jobad.literal("EC2KeyPair")
@@ -448,25 +437,32 @@ class EC2Job(BaseJob):
         else:
             self.hold(str(value), EC2_CONNECTION_PROBLEM, 11)
 
+    def _launch_args(self, now):
+        """(client, launch params, tags) for RunInstances or RequestSpotInstances,
+        or None to wait (or after going to GM_HOLD)."""
+        if self._waiting(now) or not self.resource.may_submit(self):
+            return None
+        try:
+            params = self.spec.launch_params()
+        except LaunchError as e:
+            self.hold(str(e), e.code, e.subcode)
+            return None
+        client = self._client()
+        if client is None:
+            return None
+        if self.keypair and "key_name" not in params:
+            params["key_name"] = self.keypair
+        return client, params, dict(self.spec.tags, **{TOKEN_TAG: self.token})
+
     def _state_START_VM(self, now):
         if not self._active():
             self.resource.release_slot(self)
             self.state = GM_DELETE if self.status in (REMOVED, HELD) else GM_CLEAR_REQUEST
             return
-        if self._waiting(now) or not self.resource.may_submit(self):
-            return
-        try:
-            params = self.spec.launch_params()
-        except LaunchError as e:
-            self.hold(str(e), e.code, e.subcode)
-            return
-        client = self._client()
-        if client is None:
-            return
-        if self.keypair and "key_name" not in params:
-            params["key_name"] = self.keypair
-        tags = dict(self.spec.tags, **{TOKEN_TAG: self.token})
-        self._request("launch", _call, client.run_instances, params, self.token, tags)
+        args = self._launch_args(now)
+        if args is not None:
+            client, params, tags = args
+            self._request("launch", _call, client.run_instances, params, self.token, tags)
 
     def _result_launch(self, ok, value, now):
         if ok:
@@ -683,21 +679,11 @@ class EC2Job(BaseJob):
             self.resource.release_slot(self)
             self.state = GM_CLEAR_REQUEST
             return
-        if self._waiting(now) or not self.resource.may_submit(self):
-            return
-        try:
-            params = self.spec.launch_params()
-        except LaunchError as e:
-            self.hold(str(e), e.code, e.subcode)
-            return
-        client = self._client()
-        if client is None:
-            return
-        if self.keypair and "key_name" not in params:
-            params["key_name"] = self.keypair
-        tags = dict(self.spec.tags, **{TOKEN_TAG: self.token})
-        self._request("spot_start", _call, client.request_spot_instances, params,
-                      self.spec.spot_price, self.token, tags)
+        args = self._launch_args(now)
+        if args is not None:
+            client, params, tags = args
+            self._request("spot_start", _call, client.request_spot_instances, params,
+                          self.spec.spot_price, self.token, tags)
 
     def _result_spot_start(self, ok, value, now):
         if ok:
