@@ -639,7 +639,7 @@ def _read_stdin():
 
 
 def _is_local_schedd(name):
-    from pycondorlite.cli.jobtools import schedd_name
+    from pycondorlite.address import schedd_name
     import socket
     mine = {n.lower() for n in (schedd_name(), socket.gethostname(), socket.getfqdn(),
                                 "localhost") if n}
