@@ -334,11 +334,8 @@ JOBS_CASES = [
     "executable = run.sh\narguments = \"one 'two three'\"\nlog = l.log\n"
     "request_cpus = 2\nnotification = never\nqueue name, size from (\n  alpha, 1\n  beta, 2\n)\n",
     # HTCondor makes a relative executable absolute from the submit directory,
-    # not from initialdir; pycondorlite/submit/ uses initialdir (reported to
-    # its owner; the fix belongs there).
-    pytest.param("executable = run.sh\ninitialdir = /tmp\nqueue\n",
-                 marks=pytest.mark.xfail(strict=True, reason="submit/: relative executable "
-                                                             "resolved against initialdir")),
+    # not from initialdir.
+    "executable = run.sh\ninitialdir = /tmp\nqueue\n",
 ]
 # Ours name our build; the wheel's Submit leaves Owner undefined offline and
 # sets no User, where we set them as condor_submit does.
