@@ -14,7 +14,8 @@ import sys
 
 from pycondorlite.cmdline import Done, Opt, Parser, Usage
 from pycondorlite.jobad import quote
-from pycondorlite.submit.description import SubmitDescription, check_unique_instance_names
+from pycondorlite.submit import clusters as submit_clusters
+from pycondorlite.submit.description import SubmitDescription
 from pycondorlite.submit.jobad import SubmitError
 from pycondorlite.submit.reader import SubmitSyntaxError
 
@@ -321,25 +322,6 @@ class _Refused(Exception):
     """condor_submit stops: the text to print on stderr (already formatted)."""
 
 
-def _clusters(desc):
-    """Queue statements grouped into clusters: a new cluster each time the
-    executable (or cmd) command changes between them (CheckForNewExecutable)."""
-    groups = []
-    last = None
-    for blk in desc.blocks:
-        key = (_raw(blk.macros, "executable"), _raw(blk.macros, "cmd"))
-        if not groups or key != last:
-            groups.append([])
-            last = key
-        groups[-1].append(blk)
-    return groups
-
-
-def _raw(macros, name):
-    item = macros.table.get(name)
-    return item[1] if item else ""
-
-
 def _check_executables(paths, allow_crlf, err):
     """check_sub_file's executable checks: it exists, is not empty, and is not a
     script with DOS line endings."""
@@ -392,7 +374,6 @@ def main(argv=None):
 
 
 def _submit(o, out, err):
-    from pycondorlite import config
     stdin_file = o.file == "-"
     verbose = o.verbose or (stdin_file and not o.terse)
     no_file_needed = o.cmdline_keys and o.queue is not None
@@ -443,7 +424,7 @@ def _submit(o, out, err):
         for spec in specs:
             for w in spec.warnings:
                 err.write(w)
-        groups = [[b for b in g if not desc.spec(b).empty_list] for g in _clusters(desc)]
+        groups = [[b for b in g if not desc.spec(b).empty_list] for g in submit_clusters.group(desc)]
         groups = [g for g in groups if g]
         if not groups:
             if not o.terse:
@@ -459,11 +440,9 @@ def _submit(o, out, err):
         if o.maxjobs > 0 and total > o.maxjobs:
             raise _Refused(f"\nERROR: Number of submitted jobs would exceed -maxjobs "
                            f"({o.maxjobs})\n")
-        # The schedd's limit, checked before any ad is built: `queue 100000000`
-        # is refused at once instead of exhausting memory. (HTCondor's -dry-run and
-        # -dump stream their ads and have no limit; ours are built in memory.)
-        limit = config.param_int("MAX_JOBS_PER_SUBMISSION", 20000)
-        if limit > 0 and total > limit:
+        # The schedd's limit, checked before any ad is built. (HTCondor's -dry-run
+        # and -dump stream their ads and have no limit; ours are built in memory.)
+        if submit_clusters.over_limit(total):
             raise _Refused("\nERROR: Failed to queue job.\n"
                            "Number of submitted jobs would exceed MAX_JOBS_PER_SUBMISSION\n")
         # Check what we can before a cluster id is taken from the spool.
@@ -496,39 +475,14 @@ def _submit(o, out, err):
 
 
 def _build_and_store(o, desc, groups, verbose, stdin_file, dump_stdout, out, err):
-    sp = None
-    try:
-        simulated = o.dry_run is not None or o.dump is not None
-        if simulated:
-            clusters = _build(desc, groups, [o.dry_cluster + k for k in range(len(groups))])
-            _write_ads(o.dry_run if o.dry_run is not None else o.dump, clusters, out)
-        else:
-            from pycondorlite.spool import Spool
-            sp = Spool.open()
-            # The cluster ids are taken in the transaction the ads are built in: a
-            # description refused while they are built leaves the spool as it was.
-            with sp.transaction():
-                cids = [sp.reserve_cluster_id() for _ in groups]
-                clusters = _build(desc, groups, cids)
-            from pycondorlite import users
-            user = users.current_user()
-            # The schedd's part: Owner and User (condor_submit leaves them undefined;
-            # given here so that the spool need not parse them). A +Owner or +User of
-            # the file is left to the spool to check.
-            owner = {"Owner": quote(user), "User": quote(f"{user}@{users.uid_domain()}")}
-            for cid, cluster, procs in clusters:
-                if not {n.lower() for n in cluster} & {"owner", "user"}:
-                    cluster = dict(cluster, **owner)
-                sp.submit(cid, cluster, procs)
-            nudge = getattr(sp, "nudge_schedd", None)
-            if nudge:
-                nudge()     # wake a running schedd (never fails)
-    finally:
-        if sp is not None:
-            try:
-                sp.close()
-            except Exception:
-                pass
+    if o.dry_run is not None or o.dump is not None:
+        cids = [o.dry_cluster + k for k in range(len(groups))]
+        clusters = submit_clusters.build(desc, groups, cids)
+        _write_ads(o.dry_run if o.dry_run is not None else o.dump, clusters, out)
+    else:
+        from pycondorlite.spool import Spool
+        with Spool.open() as sp:
+            clusters = submit_clusters.queue(sp, desc, groups)
 
     banner = not stdin_file and not o.terse
     for cid, cluster, procs in clusters:
@@ -567,38 +521,6 @@ def _build_and_store(o, desc, groups, verbose, stdin_file, dump_stdout, out, err
     if o.interactive and not o.dry_run and o.dump is None:
         return _ssh_to_job(clusters[0][0], err)
     return 0
-
-
-def _build(desc, groups, cids):
-    """[(cluster id, cluster ad, proc ads)] of every cluster, checked."""
-    clusters = []
-    for cid, blocks in zip(cids, groups):
-        cluster, procs = _merge_blocks(desc.jobs(cluster_id=cid, blocks=blocks))
-        clusters.append((cid, cluster, procs))
-    check_unique_instance_names([(c, p) for _, c, p in clusters])
-    return clusters
-
-
-def _merge_blocks(results):
-    """One cluster ad for the queue statements of a cluster; later statements'
-    differences go into their proc ads."""
-    cluster = None
-    procs = []
-    for cad, pads, _ in results:
-        if cad is None:
-            continue
-        if cluster is None:
-            cluster = cad
-            procs.extend(pads)
-            continue
-        extra = {k: v for k, v in cad.items() if cluster.get(k) != v}
-        missing = {k: "undefined" for k in cluster if k not in cad and k != "ClusterId"}
-        for p in pads:
-            q = dict(missing)
-            q.update(extra)
-            q.update(p)
-            procs.append(q)
-    return cluster, procs
 
 
 def _write_ads(target, clusters, out):
