@@ -3,16 +3,19 @@
 HTCondor's tools take single-dash long options, a doubled dash being accepted
 too (`--long`). An option may be shortened to any prefix at least as long as
 its minimum (is_dash_arg_prefix in HTCondor's match_prefix.cpp: with a
-minimum of 3, `-con`, `-const` and `-constraint` are all `-constraint`); an
-option of the colon kind carries sub-options after a colon (`-af:jh`,
-`-long:json`). The first option of a table that an argument matches wins, as
-in HTCondor's if/else chains, so a table lists the option that owns a short
-prefix first. A bare `-` is an ordinary argument.
+minimum of 3, `-con`, `-const` and `-constraint` are all `-constraint`), but
+not after a doubled dash: `--constraint` whole or nothing. An option of the
+colon kind carries sub-options after a colon (`-af:jh`, `-long:json`). The
+first option of a table that an argument matches wins, as in HTCondor's
+if/else chains, so a table lists the option that owns a short prefix first.
+A bare `-` is an ordinary argument.
 
 A command declares its options as a table of Opt and folds the Hits that
-Parser.parse() returns, in command-line order. -help and -version are
-handled here for every command: `Parser(..., usage=...)` prints the usage
-text for -help (exit 0) and the version lines for -version (exit 0).
+Parser.parse() returns, in command-line order, or takes them one at a time
+from Parser.iterate() to stop at the first bad argument as HTCondor's
+if/else chains do. -help and -version are handled here for every command:
+`Parser(..., usage=...)` prints the usage text for -help (exit 0) and the
+version lines for -version (exit 0).
 """
 
 import sys
@@ -46,17 +49,24 @@ class Opt:
     """One option: its full name, the shortest prefix accepted (-1: only the
     full name), how many arguments follow it (0, n, or MANY), whether it takes
     `:sub-options`, and the message when its arguments are missing
-    ({prog}, {arg} and {name} are filled in)."""
+    ({prog}, {arg} and {name} are filled in).
 
-    __slots__ = ("name", "min_len", "args", "colon", "missing", "key", "no_dash", "usage_on_missing")
+    missing_late: a missing argument is the command's to report, not the
+    parser's: the Hit comes with the arguments there are, for a command that
+    checks something else first (condor_submit's -dump and -dry-run look for
+    each other before they look for their file)."""
+
+    __slots__ = ("name", "min_len", "args", "colon", "missing", "key", "no_dash",
+                 "usage_on_missing", "missing_late")
 
     def __init__(self, name, min_len=-1, args=0, colon=False, missing=None, key=None,
-                 no_dash=False, usage_on_missing=False):
+                 no_dash=False, usage_on_missing=False, missing_late=False):
         self.name, self.min_len, self.args, self.colon = name, min_len, args, colon
         self.missing = missing
         self.key = key or name
         self.no_dash = no_dash              # an argument starting with '-' does not count
         self.usage_on_missing = usage_on_missing
+        self.missing_late = missing_late
 
     def matches(self, arg):
         """(True, sub-options or None) when `arg` names this option."""
@@ -84,12 +94,14 @@ class Hit:
 
 
 def dash_prefix(arg, name, min_len=-1):
-    """Is `arg` -<prefix of name> (at least min_len letters; all of name if -1)?"""
+    """Is `arg` -<prefix of name> (at least min_len letters; all of name if -1),
+    or --name (a doubled dash asks for the whole name)?"""
     if not arg.startswith("-"):
         return False
     word = arg[1:]
     if word.startswith("-"):
         word = word[1:]
+        min_len = -1
     if not word or len(word) > len(name) or not name.startswith(word):
         return False
     if min_len < 0:
@@ -159,12 +171,16 @@ class Parser:
 
     def parse(self, argv):
         """The Hits of argv, in order. Raises Usage, or Done after -help/-version."""
-        hits = []
+        return list(self.iterate(argv))
+
+    def iterate(self, argv):
+        """The Hits of argv one at a time: an argument is looked at only once
+        the command has taken the Hit before it."""
         i, n = 0, len(argv)
         while i < n:
             arg = argv[i]
             if not arg.startswith("-") or arg == "-":
-                hits.append(Hit(None, None, [arg], arg, i))
+                yield Hit(None, None, [arg], arg, i)
                 i += 1
                 continue
             opt, sub = self.lookup(arg)
@@ -193,12 +209,13 @@ class Parser:
             else:
                 for _ in range(opt.args):
                     if i + 1 >= n or (opt.no_dash and argv[i + 1].startswith("-")):
+                        if opt.missing_late:
+                            break
                         self._missing(opt, arg)
                     i += 1
                     values.append(argv[i])
-            hits.append(Hit(opt.key, sub, values, arg, i))
+            yield Hit(opt.key, sub, values, arg, i)
             i += 1
-        return hits
 
     def _missing(self, opt, arg):
         msg = opt.missing or "{prog}: {arg} requires another argument"

@@ -3,7 +3,8 @@
 Thin layer over pycondorlite.submit: read the description, build the ads,
 store them in the spool in one transaction (or write them out for -dry-run
 and -dump), print what condor_submit prints. The options, their prefixes
-and messages are those of src/condor_submit.V6/submit.cpp.
+and messages are those of src/condor_submit.V6/submit.cpp, in a table for the
+shared parser (pycondorlite.cmdline).
 """
 
 import os
@@ -11,8 +12,10 @@ import re
 import shutil
 import sys
 
+from pycondorlite.cmdline import Done, Opt, Parser, Usage
 from pycondorlite.jobad import quote
-from pycondorlite.submit.description import SubmitDescription, check_unique_instance_names
+from pycondorlite.submit import clusters as submit_clusters
+from pycondorlite.submit.description import SubmitDescription
 from pycondorlite.submit.jobad import SubmitError
 from pycondorlite.submit.reader import SubmitSyntaxError
 
@@ -61,37 +64,50 @@ HIDDEN = {"deltacloudpassword"}
 DRY_RUN_OPTIONS = ("hash", "def", "full", "digest", "jobset", "tpl")
 
 
-class Usage(Exception):
-    """Bad command line: the message (None: print the usage), exit 1."""
+def _opt(name, min_len, args=0, **kw):
+    """An option of condor_submit's if/else chain; a missing argument is named
+    by the option's full name, however it was typed."""
+    return Opt(name, min_len, args=args, missing=f"{{prog}}: -{name} requires another argument",
+               **kw)
 
 
-class Help(Exception):
-    """-help: the usage on stdout, exit 0."""
+_QUEUE_MISSING = f"{MYNAME}: -queue requires at least one argument"
 
+# In the order of condor_submit's chain (submit.cpp): the first that matches wins.
+OPTIONS = [
+    Opt("verbose", 1),
+    Opt("terse", 3),
+    Opt("disable", 1),
+    Opt("debug", 2, colon=True),
+    # -dry-run and -dump look for each other before they look for their file.
+    _opt("dry-run", 3, 1, colon=True, missing_late=True),
+    Opt("spool", 1),
+    _opt("file", 2, 1),
+    Opt("factory", 2),
+    Opt("generator", 1, key="factory"),
+    _opt("address", 2, 1),
+    _opt("remote", 1, 1),
+    _opt("name", 1, 1),
+    _opt("append", 1, 1),
+    _opt("batch-name", 1, 1),
+    # HTCondor asks for 1 letter, but -batch-name before it takes all up to -batch-.
+    _opt("batch-id", 7, 1),
+    # Its first word here; the words after it come as plain arguments (parse_args).
+    Opt("queue", 1, args=1, missing=_QUEUE_MISSING),
+    _opt("maxjobs", 3, 1),
+    Opt("single-cluster", 3),
+    _opt("pool", 2, 1),
+    Opt("unused", 1),
+    _opt("dump", 2, 1, missing_late=True),
+    Opt("force-mpi-universe", 7),
+    Opt("allow-crlf-script", 8),
+    Opt("help", 1),
+    Opt("capabilities", 3, colon=True),
+    Opt("interactive", 1),
+]
 
-def dash_prefix(arg, name, min_len=1):
-    """HTCondor's is_dash_arg_prefix: -ver, -verb... mean -verbose; --name must be whole."""
-    if not arg.startswith("-") or arg == "-":
-        return False
-    a = arg[1:]
-    exact = False
-    if a.startswith("-"):
-        a = a[1:]
-        exact = True
-    if not a or not name.startswith(a):
-        return False
-    if exact:
-        return a == name
-    return len(a) >= min_len
-
-
-def dash_colon_prefix(arg, name, min_len=1):
-    """is_dash_arg_colon_prefix: -name[:options]; (matched, options or None)."""
-    head, colon, opts = arg.partition(":")
-    if dash_prefix(head, name, min_len):
-        return True, (opts if colon else None)
-    return False, None
-
+# An option not in the chain (-version among them) prints the usage on stderr, exit 1.
+PARSER = Parser(MYNAME, OPTIONS, USAGE, unknown="", version=None)
 
 _PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
 _SINFUL = re.compile(r"<[^<>\s]+:\d+(\?[^<>\s]*)?>\Z")
@@ -121,158 +137,142 @@ class Options:
         self.capabilities = False
 
 
-def _next(argv, i, what):
-    if i + 1 >= len(argv):
-        raise Usage(f"{MYNAME}: {what} requires another argument")
-    return argv[i + 1]
-
-
 def parse_args(argv):
+    """The Options of a command line, read as condor_submit's chain reads it:
+    the first bad argument stops it (Usage), -help prints the usage (Done)."""
     o = Options()
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a.startswith("-"):
-            if a == "-":
-                o.file = a
-            elif dash_prefix(a, "verbose", 1):
-                o.verbose, o.terse = True, False
-            elif dash_prefix(a, "terse", 3):
-                o.terse, o.verbose = True, False
-            elif dash_prefix(a, "disable", 1):
-                o.disable = True
-            elif dash_colon_prefix(a, "debug", 2)[0]:
-                pass                # dprintf to the console: nothing of ours logs there
-            elif dash_colon_prefix(a, "dry-run", 3)[0]:
-                opts = dash_colon_prefix(a, "dry-run", 3)[1]
-                for opt in ([x for x in re.split(r"[\s,]+", opts) if x] if opts else []):
-                    if opt.startswith("cluster="):
-                        o.dry_cluster = max(_atoi(opt.split("=", 1)[1]) - 1, 0) + 1
-                    elif opt in DRY_RUN_OPTIONS or opt.startswith("template") or \
-                            opt.startswith("oauth="):
-                        pass
-                    elif _atoi(opt) > 1:
-                        pass
-                    else:
-                        raise Usage(f"unknown option {opt} for -dry-run:<opts>")
-                if o.dump is not None:
-                    raise Usage(f"{MYNAME}: -dry-run <file> and -dump <file> cannot be used "
-                                f"together")
-                if i + 1 >= len(argv) or (argv[i + 1].startswith("-") and argv[i + 1] != "-") \
-                        or not argv[i + 1]:
-                    raise Usage(f"{MYNAME}: -dry-run requires another argument")
-                o.dry_run = argv[i + 1]
-                i += 1
-            elif dash_prefix(a, "spool", 1):
-                o.spool = o.disable = True
-            elif dash_prefix(a, "file", 2):
-                o.file = _next(argv, i, "-file")
-                i += 1
-            elif dash_prefix(a, "factory", 2) or dash_prefix(a, "generator", 1):
-                o.factory = o.disable = True
-            elif dash_prefix(a, "address", 2):
-                addr = _next(argv, i, "-address")
-                if not _SINFUL.match(addr):
-                    raise Usage(f'{MYNAME}: "{addr}" is not a valid address\n'
-                                f"Should be of the form <ip:port>\n"
-                                f"For example: <123.456.789.123:6789>")
-                i += 1
-            elif dash_prefix(a, "remote", 1):
-                o.spool = o.disable = True
-                o.schedd_name = _next(argv, i, "-remote")
-                i += 1
-            elif dash_prefix(a, "name", 1):
-                o.schedd_name = _next(argv, i, "-name")
-                i += 1
-            elif dash_prefix(a, "append", 1):
-                line = _next(argv, i, "-append")
-                if re.match(r"queue(\s|$)", line, re.I):
-                    if o.queue is not None:
-                        raise Usage(f"{MYNAME}: only one -queue command allowed")
-                    o.queue = line[5:].strip()
-                else:
-                    o.append.append(line)
-                    o.cmdline_keys = True
-                i += 1
-            elif dash_prefix(a, "batch-name", 1):
-                name = _next(argv, i, "-batch-name")
-                o.append.append(f"MY.JobBatchName = {name}" if name.startswith('"')
-                                else f"MY.JobBatchName = {quote(name)}")
-                i += 1
-            elif dash_prefix(a, "batch-id", 1):
-                bid = _next(argv, i, "-batch-id")
-                o.append.append(f"MY.JobBatchId = {bid}" if bid.startswith('"')
-                                else f"MY.JobBatchId = {quote(bid)}")
-                i += 1
-            elif dash_prefix(a, "queue", 1):
-                if i + 1 >= len(argv) or not argv[i + 1] or argv[i + 1].startswith("-"):
-                    raise Usage(f"{MYNAME}: -queue requires at least one argument")
+    queue_goes_on = False       # plain arguments after -queue's first are its words
+    for h in PARSER.iterate(argv):
+        if h.key is None and queue_goes_on:
+            # up to the next option; a bare - is a word too, and the last
+            o.queue += " " + h.arg
+            queue_goes_on = h.arg != "-"
+            continue
+        queue_goes_on = False
+        if h.key is None:
+            _plain_argument(o, h.arg)
+        elif h.key == "verbose":
+            o.verbose, o.terse = True, False
+        elif h.key == "terse":
+            o.terse, o.verbose = True, False
+        elif h.key == "disable":
+            o.disable = True
+        elif h.key == "debug":
+            pass                # dprintf to the console: nothing of ours logs there
+        elif h.key == "dry-run":
+            _dry_run_options(o, h.colon)
+            if o.dump is not None:
+                raise Usage(f"{MYNAME}: -dry-run <file> and -dump <file> cannot be used "
+                            f"together")
+            if not h.value or (h.value.startswith("-") and h.value != "-"):
+                raise Usage(f"{MYNAME}: -dry-run requires another argument")
+            o.dry_run = h.value
+        elif h.key == "spool":
+            o.spool = o.disable = True
+        elif h.key == "file":
+            o.file = h.value
+        elif h.key == "factory":
+            o.factory = o.disable = True
+        elif h.key == "address":
+            if not _SINFUL.match(h.value):
+                raise Usage(f'{MYNAME}: "{h.value}" is not a valid address\n'
+                            f"Should be of the form <ip:port>\n"
+                            f"For example: <123.456.789.123:6789>")
+        elif h.key == "remote":
+            o.spool = o.disable = True
+            o.schedd_name = h.value
+        elif h.key == "name":
+            o.schedd_name = h.value
+        elif h.key == "append":
+            if re.match(r"queue(\s|$)", h.value, re.I):
                 if o.queue is not None:
                     raise Usage(f"{MYNAME}: only one -queue command allowed")
-                i += 1
-                parts = [argv[i]]
-                while i + 1 < len(argv):
-                    nxt = argv[i + 1]
-                    if nxt == "-" or not nxt.startswith("-"):
-                        parts.append(nxt)
-                        i += 1
-                        if nxt != "-":
-                            continue
-                    break
-                o.queue = " ".join(parts)
-            elif dash_prefix(a, "maxjobs", 3):
-                text = _next(argv, i, "-maxjobs")
-                if not re.fullmatch(r"\s*[-+]?\d+", text):
-                    raise Usage(f"Error: Unable to convert argument ({text}) to a number for "
-                                f"-maxjobs.")
-                n = _clamp_long(int(text))
-                if n < -1:
-                    raise Usage(f"Error: {_c_int(n)} is not a valid for -maxjobs.")
-                o.maxjobs = _c_int(n)
-                i += 1
-            elif dash_prefix(a, "single-cluster", 3):
-                o.single_cluster = True
-            elif dash_prefix(a, "pool", 2):
-                _next(argv, i, "-pool")
-                i += 1
-            elif dash_prefix(a, "unused", 1):
-                o.unused_toggles += 1
-            elif dash_prefix(a, "dump", 2):
-                if o.dry_run is not None:
-                    raise Usage(f"{MYNAME}: -dump <file> and -dry-run <file> cannot be used "
-                                f"together")
-                o.dump = _next(argv, i, "-dump")
-                o.disable = True
-                i += 1
-            elif dash_prefix(a, "force-mpi-universe", 7):
-                pass
-            elif dash_prefix(a, "allow-crlf-script", 8):
-                o.allow_crlf = True
-            elif dash_prefix(a, "help", 1):
-                raise Help()
-            elif dash_colon_prefix(a, "capabilities", 3)[0]:
-                o.capabilities = True
-            elif dash_prefix(a, "interactive", 1):
-                o.interactive = True
-                o.append.append("MY.InteractiveJob=True")
+                o.queue = h.value[5:].strip()
             else:
-                raise Usage(None)
-        elif "=" in a:
-            name, _, value = a.partition("=")
-            name, value = name.strip(), value.strip()
-            if name[1:2] == "+":            # (sic) HTCondor looks at the second character
-                name = "MY." + name[1:]
-            elif name.startswith("+"):
-                name = "MY." + name[1:]
-            if not name or not _PARAM_NAME.match(name):
-                raise Usage(f"{MYNAME}: invalid attribute name '{name}' for attrib=value "
-                            f"assigment")
-            o.pre.append(f"{name} = {value}")
-            o.cmdline_keys = True
-        else:
-            o.file = a
-        i += 1
+                o.append.append(h.value)
+                o.cmdline_keys = True
+        elif h.key == "batch-name":
+            o.append.append(f"MY.JobBatchName = {_quoted(h.value)}")
+        elif h.key == "batch-id":
+            o.append.append(f"MY.JobBatchId = {_quoted(h.value)}")
+        elif h.key == "queue":
+            if not h.value or h.value.startswith("-"):
+                raise Usage(_QUEUE_MISSING)
+            if o.queue is not None:
+                raise Usage(f"{MYNAME}: only one -queue command allowed")
+            o.queue = h.value
+            queue_goes_on = True
+        elif h.key == "maxjobs":
+            o.maxjobs = _maxjobs(h.value)
+        elif h.key == "single-cluster":
+            o.single_cluster = True
+        elif h.key == "pool":
+            pass                # one pool: the spool's
+        elif h.key == "unused":
+            o.unused_toggles += 1
+        elif h.key == "dump":
+            if o.dry_run is not None:
+                raise Usage(f"{MYNAME}: -dump <file> and -dry-run <file> cannot be used "
+                            f"together")
+            if not h.values:
+                raise Usage(f"{MYNAME}: -dump requires another argument")
+            o.dump = h.value
+            o.disable = True
+        elif h.key == "force-mpi-universe":
+            pass
+        elif h.key == "allow-crlf-script":
+            o.allow_crlf = True
+        elif h.key == "capabilities":
+            o.capabilities = True
+        elif h.key == "interactive":
+            o.interactive = True
+            o.append.append("MY.InteractiveJob=True")
     return o
+
+
+def _plain_argument(o, a):
+    """attrib=value (set before the file is read), or the submit file (- is stdin)."""
+    if "=" not in a:
+        o.file = a
+        return
+    name, _, value = a.partition("=")
+    name, value = name.strip(), value.strip()
+    if name[1:2] == "+":            # (sic) HTCondor looks at the second character
+        name = "MY." + name[1:]
+    elif name.startswith("+"):
+        name = "MY." + name[1:]
+    if not name or not _PARAM_NAME.match(name):
+        raise Usage(f"{MYNAME}: invalid attribute name '{name}' for attrib=value assigment")
+    o.pre.append(f"{name} = {value}")
+    o.cmdline_keys = True
+
+
+def _quoted(text):
+    """-batch-name / -batch-id: a value already in quotes is taken as it is."""
+    return text if text.startswith('"') else quote(text)
+
+
+def _dry_run_options(o, opts):
+    """-dry-run:<opts>: only cluster=N changes what we do; the others are known."""
+    for opt in ([x for x in re.split(r"[\s,]+", opts) if x] if opts else []):
+        if opt.startswith("cluster="):
+            o.dry_cluster = max(_atoi(opt.split("=", 1)[1]) - 1, 0) + 1
+        elif opt in DRY_RUN_OPTIONS or opt.startswith("template") or opt.startswith("oauth="):
+            pass
+        elif _atoi(opt) > 1:
+            pass
+        else:
+            raise Usage(f"unknown option {opt} for -dry-run:<opts>")
+
+
+def _maxjobs(text):
+    """-maxjobs N as strtol reads it into HTCondor's int."""
+    if not re.fullmatch(r"\s*[-+]?\d+", text):
+        raise Usage(f"Error: Unable to convert argument ({text}) to a number for -maxjobs.")
+    n = _clamp_long(int(text))
+    if n < -1:
+        raise Usage(f"Error: {_c_int(n)} is not a valid for -maxjobs.")
+    return _c_int(n)
 
 
 def _atoi(text):
@@ -322,25 +322,6 @@ class _Refused(Exception):
     """condor_submit stops: the text to print on stderr (already formatted)."""
 
 
-def _clusters(desc):
-    """Queue statements grouped into clusters: a new cluster each time the
-    executable (or cmd) command changes between them (CheckForNewExecutable)."""
-    groups = []
-    last = None
-    for blk in desc.blocks:
-        key = (_raw(blk.macros, "executable"), _raw(blk.macros, "cmd"))
-        if not groups or key != last:
-            groups.append([])
-            last = key
-        groups[-1].append(blk)
-    return groups
-
-
-def _raw(macros, name):
-    item = macros.table.get(name)
-    return item[1] if item else ""
-
-
 def _check_executables(paths, allow_crlf, err):
     """check_sub_file's executable checks: it exists, is not empty, and is not a
     script with DOS line endings."""
@@ -379,12 +360,11 @@ def main(argv=None):
     out, err = sys.stdout, sys.stderr
     try:
         o = parse_args(args)
-    except Help:
-        out.write(USAGE)
-        return 0
+    except Done as e:
+        return e.code
     except Usage as e:
-        err.write((e.args[0] + "\n") if e.args and e.args[0] else USAGE)
-        return 1
+        PARSER.complain(e)
+        return e.code
     try:
         return _submit(o, out, err)
     except _Refused as e:
@@ -394,7 +374,6 @@ def main(argv=None):
 
 
 def _submit(o, out, err):
-    from pycondorlite import config
     stdin_file = o.file == "-"
     verbose = o.verbose or (stdin_file and not o.terse)
     no_file_needed = o.cmdline_keys and o.queue is not None
@@ -445,7 +424,7 @@ def _submit(o, out, err):
         for spec in specs:
             for w in spec.warnings:
                 err.write(w)
-        groups = [[b for b in g if not desc.spec(b).empty_list] for g in _clusters(desc)]
+        groups = [[b for b in g if not desc.spec(b).empty_list] for g in submit_clusters.group(desc)]
         groups = [g for g in groups if g]
         if not groups:
             if not o.terse:
@@ -461,11 +440,9 @@ def _submit(o, out, err):
         if o.maxjobs > 0 and total > o.maxjobs:
             raise _Refused(f"\nERROR: Number of submitted jobs would exceed -maxjobs "
                            f"({o.maxjobs})\n")
-        # The schedd's limit, checked before any ad is built: `queue 100000000`
-        # is refused at once instead of exhausting memory. (HTCondor's -dry-run and
-        # -dump stream their ads and have no limit; ours are built in memory.)
-        limit = config.param_int("MAX_JOBS_PER_SUBMISSION", 20000)
-        if limit > 0 and total > limit:
+        # The schedd's limit, checked before any ad is built. (HTCondor's -dry-run
+        # and -dump stream their ads and have no limit; ours are built in memory.)
+        if submit_clusters.over_limit(total):
             raise _Refused("\nERROR: Failed to queue job.\n"
                            "Number of submitted jobs would exceed MAX_JOBS_PER_SUBMISSION\n")
         # Check what we can before a cluster id is taken from the spool.
@@ -498,39 +475,14 @@ def _submit(o, out, err):
 
 
 def _build_and_store(o, desc, groups, verbose, stdin_file, dump_stdout, out, err):
-    sp = None
-    try:
-        simulated = o.dry_run is not None or o.dump is not None
-        if simulated:
-            clusters = _build(desc, groups, [o.dry_cluster + k for k in range(len(groups))])
-            _write_ads(o.dry_run if o.dry_run is not None else o.dump, clusters, out)
-        else:
-            from pycondorlite.spool import Spool
-            sp = Spool.open()
-            # The cluster ids are taken in the transaction the ads are built in: a
-            # description refused while they are built leaves the spool as it was.
-            with sp.transaction():
-                cids = [sp.reserve_cluster_id() for _ in groups]
-                clusters = _build(desc, groups, cids)
-            from pycondorlite import users
-            user = users.current_user()
-            # The schedd's part: Owner and User (condor_submit leaves them undefined;
-            # given here so that the spool need not parse them). A +Owner or +User of
-            # the file is left to the spool to check.
-            owner = {"Owner": quote(user), "User": quote(f"{user}@{users.uid_domain()}")}
-            for cid, cluster, procs in clusters:
-                if not {n.lower() for n in cluster} & {"owner", "user"}:
-                    cluster = dict(cluster, **owner)
-                sp.submit(cid, cluster, procs)
-            nudge = getattr(sp, "nudge_schedd", None)
-            if nudge:
-                nudge()     # wake a running schedd (never fails)
-    finally:
-        if sp is not None:
-            try:
-                sp.close()
-            except Exception:
-                pass
+    if o.dry_run is not None or o.dump is not None:
+        cids = [o.dry_cluster + k for k in range(len(groups))]
+        clusters = submit_clusters.build(desc, groups, cids)
+        _write_ads(o.dry_run if o.dry_run is not None else o.dump, clusters, out)
+    else:
+        from pycondorlite.spool import Spool
+        with Spool.open() as sp:
+            clusters = submit_clusters.queue(sp, desc, groups)
 
     banner = not stdin_file and not o.terse
     for cid, cluster, procs in clusters:
@@ -571,38 +523,6 @@ def _build_and_store(o, desc, groups, verbose, stdin_file, dump_stdout, out, err
     return 0
 
 
-def _build(desc, groups, cids):
-    """[(cluster id, cluster ad, proc ads)] of every cluster, checked."""
-    clusters = []
-    for cid, blocks in zip(cids, groups):
-        cluster, procs = _merge_blocks(desc.jobs(cluster_id=cid, blocks=blocks))
-        clusters.append((cid, cluster, procs))
-    check_unique_instance_names([(c, p) for _, c, p in clusters])
-    return clusters
-
-
-def _merge_blocks(results):
-    """One cluster ad for the queue statements of a cluster; later statements'
-    differences go into their proc ads."""
-    cluster = None
-    procs = []
-    for cad, pads, _ in results:
-        if cad is None:
-            continue
-        if cluster is None:
-            cluster = cad
-            procs.extend(pads)
-            continue
-        extra = {k: v for k, v in cad.items() if cluster.get(k) != v}
-        missing = {k: "undefined" for k in cluster if k not in cad and k != "ClusterId"}
-        for p in pads:
-            q = dict(missing)
-            q.update(extra)
-            q.update(p)
-            procs.append(q)
-    return cluster, procs
-
-
 def _write_ads(target, clusters, out):
     """The Attr=Value stream HTCondor's SimScheddQ writes for -dry-run and -dump."""
     lines = []
@@ -639,7 +559,7 @@ def _read_stdin():
 
 
 def _is_local_schedd(name):
-    from pycondorlite.cli.jobtools import schedd_name
+    from pycondorlite.address import schedd_name
     import socket
     mine = {n.lower() for n in (schedd_name(), socket.gethostname(), socket.getfqdn(),
                                 "localhost") if n}

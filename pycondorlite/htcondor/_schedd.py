@@ -1,22 +1,24 @@
 """htcondor2.Schedd over the spool: the same library calls the commands make.
 
-submit() builds the ads with condor_submit's code (Submit.build) and stores
-them with Spool.submit; act() is jobactions.act (condor_rm/hold/release);
-edit() is qedit.edit (condor_qedit); query() and history() read the spool as
-condor_q and condor_history do, and return pycondorlite.classad ClassAds.
+submit() is condor_submit's own path (pycondorlite.submit.clusters: the ads
+built and stored in the spool as condor_submit does); act() is jobactions.act
+(condor_rm/hold/release); edit() is qedit.edit (condor_qedit); query() and
+history() read the spool as condor_q and condor_history do, and return
+pycondorlite.classad ClassAds.
 """
 
 import re
 import time
 
-from pycondorlite import adformat, config, jobactions, qedit, users
+from pycondorlite import adformat, jobactions, qedit, users
 from pycondorlite import classad
 from pycondorlite.collector import classad_from_texts
 from pycondorlite.htcondor._enums import DaemonType, JobAction, QueryOpt, TransactionFlag
 from pycondorlite.htcondor._errors import HTCondorException
-from pycondorlite.htcondor._submit import DefaultItemData, Submit
+from pycondorlite.htcondor._submit import SUBMIT_ERRORS, DefaultItemData, Submit, submit_error
 from pycondorlite.jobad import CIAd, JobAd, literal
 from pycondorlite.spool import Spool, SpoolError
+from pycondorlite.submit import clusters as submit_clusters
 
 _ACTIONS = {JobAction.Hold: jobactions.HOLD, JobAction.Release: jobactions.RELEASE,
             JobAction.Remove: jobactions.REMOVE, JobAction.RemoveX: jobactions.REMOVE_X}
@@ -272,34 +274,38 @@ class Schedd:
     def submit(self, description, count=0, spool=False, itemdata=DefaultItemData, queue=None):
         if not isinstance(description, Submit):
             raise TypeError("description must be an htcondor2.Submit object")
-        limit = config.param_int("MAX_JOBS_PER_SUBMISSION", 20000)
         if itemdata is not DefaultItemData and itemdata is not None:
             itemdata = list(itemdata)
         if itemdata is None:            # htcondor2: a plain `queue` whatever the description says
-            prepared = description.prepare(0, DefaultItemData, "")
+            desc, spec = description.prepare(0, DefaultItemData, "")
             if count:
-                prepared[1].count = int(count)
+                spec.count = int(count)
         else:
-            prepared = description.prepare(count, itemdata, queue)
-        n = prepared[1].procs()
-        with _open() as sp:
-            if n == 0:
-                raise HTCondorException("Submit description queues no jobs")
-            if limit > 0 and n > limit:
-                raise HTCondorException("Number of submitted jobs would exceed "
-                                        "MAX_JOBS_PER_SUBMISSION")
-            cid = sp.reserve_cluster_id()
-            results = description.build(cluster_id=cid, prepared=prepared)
-            cluster, procs, _ = next(r for r in results if r[0] is not None)
+            desc, spec = description.prepare(count, itemdata, queue)
+        n = spec.procs()
+        if n == 0:
+            raise HTCondorException("Submit description queues no jobs")
+        if submit_clusters.over_limit(n):
+            raise HTCondorException("Number of submitted jobs would exceed "
+                                    "MAX_JOBS_PER_SUBMISSION")
+
+        def edit(cluster, procs):
+            cluster = description.stamp(cluster)
             if spool:
                 cluster = dict(cluster, JobStatus="5", HoldReason='"Spooling input data files"',
                                HoldReasonCode="16", HoldReasonSubCode="0")
                 procs = [{k: v for k, v in p.items() if k != "JobStatus"} for p in procs]
+            return cluster, procs
+
+        # condor_submit's own path from here: one cluster (a Submit has one queue
+        # statement), built and stored as condor_submit stores it.
+        with _open() as sp:
             try:
-                sp.submit(cid, cluster, procs)
+                (cid, cluster, procs), = submit_clusters.queue(sp, desc, [desc.blocks], edit)
+            except SUBMIT_ERRORS as e:
+                raise submit_error(e) from None
             except SpoolError as e:
                 raise HTCondorException(str(e)) from None
-            sp.nudge_schedd()
             stored = sp.cluster_ad(cid)
         ad = classad_from_texts([pair for pair in stored.values()] if stored else cluster.items())
         first = int(procs[0]["ProcId"])

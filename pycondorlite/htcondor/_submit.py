@@ -12,11 +12,20 @@ from collections.abc import MutableMapping
 
 from pycondorlite.htcondor._enums import SubmitMethod
 from pycondorlite.htcondor._errors import HTCondorException
-from pycondorlite.submit.jobad import SubmitDescription, SubmitError
+from pycondorlite.submit.description import SubmitDescription
+from pycondorlite.submit.jobad import SubmitError
 from pycondorlite.submit.queue import QueueSpec
 from pycondorlite.submit.reader import SubmitSyntaxError
 
 DefaultItemData = object()
+
+# What building a description's ads may refuse it with.
+SUBMIT_ERRORS = (SubmitError, SubmitSyntaxError)
+
+
+def submit_error(e):
+    """The HTCondorException of one of SUBMIT_ERRORS."""
+    return HTCondorException(getattr(e, "msg", str(e)).strip())
 
 
 def _strip_queue(args):
@@ -214,23 +223,25 @@ class Submit(MutableMapping):
         return desc, spec
 
     def build(self, count=0, itemdata=DefaultItemData, queue=None, cluster_id=1, first_proc=0,
-              now=None, owner=None, prepared=None):
+              now=None, owner=None):
         """[(cluster ad, [proc ads], QueueSpec)] of texts, as condor_submit builds
         them (SubmitDescription.jobs)."""
-        desc, _ = prepared or self.prepare(count, itemdata, queue)
+        desc, _ = self.prepare(count, itemdata, queue)
         try:
             results = desc.jobs(cluster_id=cluster_id, first_proc=first_proc, owner=owner,
                                 now=now)
-        except (SubmitError, SubmitSyntaxError) as e:
-            raise HTCondorException(getattr(e, "msg", str(e)).strip()) from None
-        for cluster, _, _ in results:
-            if cluster is None:
-                continue
-            if self._method < 0:
-                cluster.pop("JobSubmitMethod", None)
-            else:
-                cluster["JobSubmitMethod"] = str(self._method)
-        return results
+        except SUBMIT_ERRORS as e:
+            raise submit_error(e) from None
+        return [(None if c is None else self.stamp(c), p, s) for c, p, s in results]
+
+    def stamp(self, cluster):
+        """The cluster ad with this description's JobSubmitMethod."""
+        cluster = dict(cluster)
+        if self._method < 0:
+            cluster.pop("JobSubmitMethod", None)
+        else:
+            cluster["JobSubmitMethod"] = str(self._method)
+        return cluster
 
 
 def _spec_from_itemdata(itemdata, spec):

@@ -16,6 +16,7 @@ Quick size inside `make test`; PYCONDORLITE_CHAOS=long runs >= 10,000 cases.
 import os
 import re
 import sqlite3
+import types
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -103,7 +104,9 @@ def cli_fuzz(tmp_path, chaos, monkeypatch):
 
     def no_wait(_s):
         raise KeyboardInterrupt      # condor_watch_q's loop: the user presses ^C
-    monkeypatch.setattr(condor_watch_q.time, "sleep", no_wait)
+    # Its own reference to the time module only: subprocess.run(timeout=) sleeps
+    # in time.sleep too, and a ^C there would stop the whole test session.
+    monkeypatch.setattr(condor_watch_q, "time", types.SimpleNamespace(sleep=no_wait))
     ad = tmp_path / "base.ad"
     ad.write_text(chaos.provider_ad("http://127.0.0.1:9/api"))
     assert h.main("condor_advertise", "UPDATE_STARTD_AD", ad).returncode == 0

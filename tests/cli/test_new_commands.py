@@ -223,6 +223,9 @@ def test_parser_prefixes_and_help_version(run):
     for spelling in ("-constraint", "-const", "-c", "--constraint"):
         r = run("condor_q", "-af", "ProcId", spelling, "ProcId == 0")
         assert r.stdout == "0\n", spelling
+    # after a doubled dash the whole name or nothing (match_prefix.cpp)
+    r = run("condor_q", "-af", "ProcId", "--const", "ProcId == 0")
+    assert (r.returncode, r.stderr.splitlines()[0]) == (1, "Error: unrecognized argument --const")
     for cmd in ("condor_q", "condor_rm", "condor_history", "condor_status", "condor_qedit",
                 "condor_on", "condor_off", "condor_reschedule", "condor_restart",
                 "condor_config_val", "condor_advertise"):
@@ -237,9 +240,9 @@ def test_option_tables_have_no_hidden_options():
     prefix because an earlier one takes it."""
     from pycondorlite import cmdline
     from pycondorlite.cli import (classad_eval, condor_history, condor_q, condor_qedit,
-                                  condor_status, condor_watch_q)
+                                  condor_status, condor_submit, condor_watch_q)
     for p in (condor_q.PARSER, condor_history.PARSER, condor_status.PARSER, condor_qedit.PARSER,
-              cmdline.Parser("condor_watch_q", condor_watch_q.OPTIONS)):
+              condor_submit.PARSER, cmdline.Parser("condor_watch_q", condor_watch_q.OPTIONS)):
         clashes = [c for c in cmdline.ambiguous(p)
                    if c[1] not in ("analyse", "better-analyse", "nobackwards")]
         assert clashes == [], (p.prog, clashes)

@@ -224,6 +224,23 @@ def test_live_submit_and_query(live):
     assert full["JobSubmitMethod"] == 2 and full["Owner"] and "ServerTime" in full
 
 
+def test_live_submit_refused_takes_nothing_from_the_spool(live):
+    """Schedd.submit() is condor_submit's path: a description refused while its
+    ads are built takes no cluster id, and condor_submit's rules hold (one
+    Deltacloud instance name for two jobs is refused)."""
+    h = live
+    with pytest.raises(h.HTCondorException, match="Parse error in expression"):
+        _submit(h, requirements="(Memory > ")
+    dc = {"universe": "grid", "grid_resource": "deltacloud http://127.0.0.1:9/api",
+          "deltacloud_username": "u", "deltacloud_password_file": "/etc/hostname",
+          "deltacloud_image_id": "ami-1", "deltacloud_instance_name": "shared"}
+    with pytest.raises(h.HTCondorException, match='deltacloud_instance_name "shared" is given '
+                                                   'to 2 jobs'):
+        _submit(h, n=2, **dc)
+    assert h.Schedd().query() == []
+    assert _submit(h, n=1).cluster() == 1
+
+
 def test_live_submit_itemdata_and_queue(live):
     h = live
     s = h.Submit({"executable": "/bin/echo", "arguments": "$(name) $(size)"})
@@ -334,11 +351,8 @@ JOBS_CASES = [
     "executable = run.sh\narguments = \"one 'two three'\"\nlog = l.log\n"
     "request_cpus = 2\nnotification = never\nqueue name, size from (\n  alpha, 1\n  beta, 2\n)\n",
     # HTCondor makes a relative executable absolute from the submit directory,
-    # not from initialdir; pycondorlite/submit/ uses initialdir (reported to
-    # its owner; the fix belongs there).
-    pytest.param("executable = run.sh\ninitialdir = /tmp\nqueue\n",
-                 marks=pytest.mark.xfail(strict=True, reason="submit/: relative executable "
-                                                             "resolved against initialdir")),
+    # not from initialdir.
+    "executable = run.sh\ninitialdir = /tmp\nqueue\n",
 ]
 # Ours name our build; the wheel's Submit leaves Owner undefined offline and
 # sets no User, where we set them as condor_submit does.

@@ -486,6 +486,39 @@ def test_option_prefixes_are_htcondors(env, capsys, monkeypatch):
     assert run(capsys, monkeypatch, ["-v", f])[1].startswith("Submitting job(s)\n** Proc 3.0:")
 
 
+def test_the_command_line_is_read_as_htcondors_chain(env, capsys, monkeypatch):
+    """Argument by argument, stopping at the first bad one (submit.cpp's if/else
+    chain): what is wrong earlier is what is reported."""
+    assert run(capsys, monkeypatch, ["-maxjobs", "lots", "-bogus"])[2] == \
+        "Error: Unable to convert argument (lots) to a number for -maxjobs.\n"
+    assert run(capsys, monkeypatch, ["-bogus", "-maxjobs", "lots"])[2].startswith(
+        "Usage: condor_submit")
+    # -dry-run looks for -dump, and at its sub-options, before it looks for its file
+    assert run(capsys, monkeypatch, ["-dump", "x", "-dry-run"])[2] == \
+        "condor_submit: -dry-run <file> and -dump <file> cannot be used together\n"
+    assert run(capsys, monkeypatch, ["-dry-run:bogus"])[2] == \
+        "unknown option bogus for -dry-run:<opts>\n"
+    assert run(capsys, monkeypatch, ["-dry-run", "-terse", "a.sub"])[2] == \
+        "condor_submit: -dry-run requires another argument\n"
+    assert run(capsys, monkeypatch, ["-q", ""])[2] == \
+        "condor_submit: -queue requires at least one argument\n"
+    assert run(capsys, monkeypatch, ["-fi"])[2] == "condor_submit: -file requires another argument\n"
+    assert run(capsys, monkeypatch, ["-batch-i"])[2] == \
+        "condor_submit: -batch-id requires another argument\n"
+    # no -version in condor_submit's chain: the usage, exit 1
+    rc, out, err = run(capsys, monkeypatch, ["-version"])
+    assert (rc, out) == (1, "") and err.startswith("Usage: condor_submit")
+    assert spool_dump(env) is None
+
+
+def test_queue_words_run_to_the_next_option(env, capsys, monkeypatch):
+    """-queue takes the words up to the next option, attrib=value ones too."""
+    rc, out, err = run(capsys, monkeypatch, ["executable=job.sh", "-queue", "A", "in", "x=1",
+                                             "y=2", "-terse", "arguments=$(A)"])
+    assert (rc, out, err) == (0, "1.0 - 1.1\n", "")
+    assert [ad["Args"] for _, ad in jobs_in_spool()] == ['"x=1"', '"y=2"']
+
+
 def test_schedd_and_address_options(env, capsys, monkeypatch):
     f = write(env, "a.sub", "executable = job.sh\nqueue\n")
     rc, out, err = run(capsys, monkeypatch, ["-name", "elsewhere.example.org", f])
