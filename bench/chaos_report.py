@@ -64,9 +64,11 @@ def main(argv):
     rows = [(name, kind, f"{secs:.1f}") for name, (kind, secs) in sorted(results.items())]
     print(tabulate(rows, headers=["test", "outcome", "seconds"]))
 
-    life = {k: v for k, v in figs.items() if k.startswith(("test_crash_loop", "test_cloud_faults",
-                                                           "test_concurrent"))}
-    hostile_cases = total(figs, "submit_cases", "ad_cases", "constraint_cases", "bin_cases")
+    life = {k: v for k, v in figs.items() if k.startswith((
+        "test_crash_loop", "test_cloud_faults", "test_concurrent", "test_identity_crash_loop",
+        "test_failover_crash_loop", "test_ec2_crash_loop", "test_ec2_cloud_faults"))}
+    hostile_cases = total(figs, "submit_cases", "ad_cases", "constraint_cases", "bin_cases",
+                          "cli_cases", "cli_bin_cases")
     summary = [
         ("kills survived (SIGKILL of the schedd)", total(life, "kills_survived")),
         ("grid jobs through their whole life", total(life, "jobs")),
@@ -76,10 +78,16 @@ def main(argv):
         ("lost jobs", total(life, "lost_jobs")),
         ("jobs in two places / states", total(life, "in_two_places", "two_live_at_once",
                                                "violations")),
-        ("injected cloud failures", total(life, "injected_failures")),
+        ("actions on an instance not the job's own", total(life, "actions_on_foreign",
+                                                             "actions_on_no_single_job")),
+        ("live instances over a MaxInstances limit", sum(
+            max(0, v.get("most_live_on_limited_ad", 0) - v.get("limit", 0))
+            for v in life.values() if "limit" in v)),
+        ("injected cloud failures", total(life, "injected_failures", "injected_faults")),
         ("hostile inputs tried", hostile_cases),
         ("tracebacks from hostile inputs", total(figs, "submit_tracebacks", "ad_tracebacks",
-                                                  "constraint_tracebacks", "bin_tracebacks")),
+                                                  "constraint_tracebacks", "bin_tracebacks",
+                                                  "cli_tracebacks")),
     ]
     print()
     print(tabulate(summary, headers=["figure", "value"]))
