@@ -176,12 +176,22 @@ def get_config():
             raise ConfigError(f"ERROR: can't read configuration file {path}: {e.strerror}")
         _cached.clear()
         _cached[path] = cfg
+        _tell_classad_layer(cfg)
     return cfg
+
+
+def _tell_classad_layer(cfg):
+    """The ClassAd layer evaluates as STRICT_CLASSAD_EVALUATION says (from the
+    file or _CONDOR_STRICT_CLASSAD_EVALUATION); it never reads the configuration."""
+    from pycondorlite.classad import semantics
+    semantics.configure(_bool_of(cfg.param("STRICT_CLASSAD_EVALUATION"), False))
 
 
 def reload():
     """Forget the configuration read so far (the next param() reads it again)."""
     _cached.clear()
+    from pycondorlite.classad import semantics
+    semantics.configure(None)
 
 
 def param(name, default=None):
@@ -194,7 +204,10 @@ _FALSE = {"false", "f", "no", "n", "0"}
 
 
 def param_bool(name, default=False):
-    v = param(name)
+    return _bool_of(param(name), default)
+
+
+def _bool_of(v, default):
     if v is None or v == "":
         return default
     low = v.strip().lower()

@@ -16,7 +16,7 @@ from .ad import ClassAd, ExprTree
 from .errors import ClassAdException, ClassAdSyntaxError
 from .parsing import iter_new_ads, iter_old_ads, looks_new, read_old_ads
 from .printer import quote_string, unparse_value
-from .semantics import old_semantics, set_old_semantics
+from .semantics import old_semantics
 from .value import Value, Undefined, Error
 
 __all__ = [

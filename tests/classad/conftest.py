@@ -281,6 +281,15 @@ def add_class(classes, label, example):
         entry[1] = example
 
 
+@pytest.fixture
+def semantics_knob():
+    """set(strict): the ClassAd layer's semantics as a configuration with
+    STRICT_CLASSAD_EVALUATION = strict would set them; forgotten after the test."""
+    from pycondorlite.classad import semantics
+    yield semantics.configure
+    semantics.reset()
+
+
 @pytest.fixture(scope="session")
 def harness():
     problem = ours_problem()

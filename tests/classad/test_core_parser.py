@@ -8,12 +8,8 @@ from pycondorlite.classad import ClassAdSyntaxError, ExprTree, Value
 
 
 @pytest.fixture(autouse=True)
-def _old(monkeypatch):
-    monkeypatch.delenv("_CONDOR_STRICT_CLASSAD_EVALUATION", raising=False)
-
-
-def strict(monkeypatch):
-    monkeypatch.setenv("_CONDOR_STRICT_CLASSAD_EVALUATION", "true")
+def _old(semantics_knob):
+    semantics_knob(False)
 
 
 @pytest.mark.parametrize("text,value", [
@@ -47,10 +43,10 @@ def test_error_is_a_classad_exception_with_position():
     assert isinstance(info.value, ValueError)
 
 
-def test_leading_zero_integers_depend_on_semantics(monkeypatch):
+def test_leading_zero_integers_depend_on_semantics(semantics_knob):
     with pytest.raises(ClassAdSyntaxError):
         ExprTree("007")
-    strict(monkeypatch)
+    semantics_knob(True)
     assert ExprTree("007").eval() == 7
     assert ExprTree("0x1F").eval() == 0
     with pytest.raises(ClassAdSyntaxError):

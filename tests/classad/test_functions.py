@@ -508,15 +508,13 @@ def test_every_function_name_is_lower_case():
 # ------------------------------------------- through the whole language
 
 def _e2e(text, mode):
-    classad = pytest.importorskip('pycondorlite.classad')
-    from pycondorlite.classad.semantics import set_old_semantics
-    set_old_semantics(mode == 'old')
-    try:
-        return norm(classad.ExprTree(text).eval())
-    except Exception as e:  # classad2 raises ClassAdException here too
-        return ['exception', type(e).__name__]
-    finally:
-        set_old_semantics(None)
+    from pycondorlite import classad
+    from pycondorlite.classad import semantics
+    with semantics.fixed(mode == 'old'):
+        try:
+            return norm(classad.ExprTree(text).eval())
+        except Exception as e:  # classad2 raises ClassAdException here too
+            return ['exception', type(e).__name__]
 
 
 @pytest.mark.parametrize('fn,args', CASES, ids=[_call_text(f, a) for f, a in CASES])
