@@ -18,34 +18,16 @@ import math
 import time
 
 from . import nodes as N
+from .functions import EXACT_CASE_NAMES, FUNCTIONS
+from .functions import EvalFailed as _FnEvalFailed
 from .value import Value
 
 UNDEF = Value.Undefined
 ERROR = Value.Error
 
-try:  # the built-in function library, written alongside
-    from .functions import FUNCTIONS
-except Exception:  # pragma: no cover - until functions.py exists
-    FUNCTIONS = {}
-try:
-    from .functions import EvalFailed as _FnEvalFailed
-except Exception:  # pragma: no cover
-    class _FnEvalFailed(Exception):
-        pass
-try:
-    from .functions import EXACT_CASE_NAMES
-except Exception:  # pragma: no cover
-    EXACT_CASE_NAMES = {}
 
-
-# HTCondor's additions (compat_classad.cpp), and a few core functions that
-# turn an argument they cannot evaluate into error rather than failing.
-_ARG_FAILURE_IS_ERROR = frozenset("""
-    envv1tov2 mergeenvironment listtoargs argstolist stringlistsize stringlistsum
-    stringlistavg stringlistmin stringlistmax stringlistmember stringlistimember
-    stringlistsubsetmatch stringlistisubsetmatch stringlist_regexpmember userhome
-    usermap splitusername splitslotname split splitsinful evalineachcontext
-    countmatches""".split())
+# A function that turns an argument it cannot evaluate into error rather
+# than failing.
 _ARG_FAILURE_ALWAYS_ERROR = frozenset(("stringlistsintersect",))
 
 
@@ -934,7 +916,6 @@ def _c_call(node):
         def unknown(env):
             return ERROR
         return unknown
-    old_only = name in _ARG_FAILURE_IS_ERROR
     always = name in _ARG_FAILURE_ALWAYS_ERROR
     early = _EARLY_EXIT.get(name)
     lo, hi = _ARITY.get(name, (0, 1 << 30))
@@ -949,7 +930,7 @@ def _c_call(node):
                 for a in args:
                     values.append(a(env))
             except EvalFailure:
-                if bad_count or always or (old_only and not env.old_semantics):
+                if bad_count or always:
                     return ERROR
                 raise
             # the same string arguments give the same answer: remember it
@@ -974,7 +955,7 @@ def _c_call(node):
                 values.append(a(env))
         except EvalFailure:
             # what libclassad does before (or instead of) evaluating them
-            if bad_count or always or (old_only and not env.old_semantics):
+            if bad_count or always:
                 return ERROR
             # the few that give up at an earlier argument
             if early is not None:

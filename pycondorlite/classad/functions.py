@@ -4,8 +4,9 @@ compat layer) defines it.
 FUNCTIONS maps a lower-case function name to ``f(args, ctx) -> value``.
 ``args`` are already-evaluated values (bool, int, float, str, list, ClassAd,
 Value.Undefined, Value.Error); ``ctx.old_semantics`` says whether the
-command-line tools' semantics are in force (the HTCondor-only functions such
-as ``stringListSize`` or ``split`` exist only then).
+command-line tools' semantics are in force. HTCondor's own functions
+(``stringListSize``, ``split``...) exist in both semantics, as every HTCondor
+tool registers them whatever STRICT_CLASSAD_EVALUATION says.
 
 Not here, because they need unevaluated arguments or the scope: ifThenElse,
 eval, unparse, unresolved, countMatches, evalInEachContext (the compiler
@@ -68,20 +69,10 @@ EXACT_CASE_NAMES = {
 FUNCTIONS = {}
 
 
-def _register(*names, old_only=False):
+def _register(*names):
     def deco(fn):
-        if old_only:
-            def wrapped(args, ctx, _fn=fn):
-                if not getattr(ctx, 'old_semantics', True):
-                    return Error
-                return _fn(args, ctx)
-            wrapped.__name__ = fn.__name__
-            wrapped.__doc__ = fn.__doc__
-            target = wrapped
-        else:
-            target = fn
         for n in names:
-            FUNCTIONS[n.lower()] = target
+            FUNCTIONS[n.lower()] = fn
         return fn
     return deco
 
@@ -1190,7 +1181,7 @@ def _sl_args(args, nfixed, nmax):
     return args
 
 
-@_register('stringListSize', old_only=True)
+@_register('stringListSize')
 def fn_sl_size(args, ctx):
     a = _sl_args(args, 1, 2)
     if a is None:
@@ -1234,14 +1225,10 @@ def _sl_summarize(args, kind):
     return acc if is_real else _real_to_ll(acc)
 
 
-FUNCTIONS['stringlistsum'] = lambda args, ctx: (
-    _sl_summarize(args, 'sum') if getattr(ctx, 'old_semantics', True) else Error)
-FUNCTIONS['stringlistavg'] = lambda args, ctx: (
-    _sl_summarize(args, 'avg') if getattr(ctx, 'old_semantics', True) else Error)
-FUNCTIONS['stringlistmin'] = lambda args, ctx: (
-    _sl_summarize(args, 'min') if getattr(ctx, 'old_semantics', True) else Error)
-FUNCTIONS['stringlistmax'] = lambda args, ctx: (
-    _sl_summarize(args, 'max') if getattr(ctx, 'old_semantics', True) else Error)
+FUNCTIONS['stringlistsum'] = lambda args, ctx: _sl_summarize(args, 'sum')
+FUNCTIONS['stringlistavg'] = lambda args, ctx: _sl_summarize(args, 'avg')
+FUNCTIONS['stringlistmin'] = lambda args, ctx: _sl_summarize(args, 'min')
+FUNCTIONS['stringlistmax'] = lambda args, ctx: _sl_summarize(args, 'max')
 
 
 # stringListMember and the subset matches split at white space too by
@@ -1284,10 +1271,8 @@ def _sl_member(args, fold):
     return a[0] in items
 
 
-FUNCTIONS['stringlistmember'] = lambda args, ctx: (
-    _sl_member(args, False) if getattr(ctx, 'old_semantics', True) else Error)
-FUNCTIONS['stringlistimember'] = lambda args, ctx: (
-    _sl_member(args, True) if getattr(ctx, 'old_semantics', True) else Error)
+FUNCTIONS['stringlistmember'] = lambda args, ctx: _sl_member(args, False)
+FUNCTIONS['stringlistimember'] = lambda args, ctx: _sl_member(args, True)
 
 
 def _sl_subset(args, fold):
@@ -1307,13 +1292,11 @@ def _sl_subset(args, fold):
     return all(i in sup for i in sub)
 
 
-FUNCTIONS['stringlistsubsetmatch'] = lambda args, ctx: (
-    _sl_subset(args, False) if getattr(ctx, 'old_semantics', True) else Error)
-FUNCTIONS['stringlistisubsetmatch'] = lambda args, ctx: (
-    _sl_subset(args, True) if getattr(ctx, 'old_semantics', True) else Error)
+FUNCTIONS['stringlistsubsetmatch'] = lambda args, ctx: _sl_subset(args, False)
+FUNCTIONS['stringlistisubsetmatch'] = lambda args, ctx: _sl_subset(args, True)
 
 
-@_register('stringList_regexpMember', old_only=True)
+@_register('stringList_regexpMember')
 def fn_sl_regexp_member(args, ctx):
     a = _sl_args(args, 2, 4)
     if a is None:
@@ -1363,13 +1346,11 @@ def _split_at(args, slot):
     return [s[:i], s[i + 1:]]
 
 
-FUNCTIONS['splitusername'] = lambda args, ctx: (
-    _split_at(args, False) if getattr(ctx, 'old_semantics', True) else Error)
-FUNCTIONS['splitslotname'] = lambda args, ctx: (
-    _split_at(args, True) if getattr(ctx, 'old_semantics', True) else Error)
+FUNCTIONS['splitusername'] = lambda args, ctx: _split_at(args, False)
+FUNCTIONS['splitslotname'] = lambda args, ctx: _split_at(args, True)
 
 
-@_register('split', old_only=True)
+@_register('split')
 def fn_split(args, ctx):
     if len(args) not in (1, 2):
         return Error
@@ -1794,7 +1775,7 @@ def _args_v2_quote(arg):
     return ''.join(out)
 
 
-@_register('listToArgs', old_only=True)
+@_register('listToArgs')
 def fn_list_to_args(args, ctx):
     if len(args) not in (1, 2):
         return Error
@@ -1851,7 +1832,7 @@ def _parse_args_v2(s):
     return out
 
 
-@_register('argsToList', old_only=True)
+@_register('argsToList')
 def fn_args_to_list(args, ctx):
     if len(args) not in (1, 2):
         return Error
@@ -1869,7 +1850,7 @@ def fn_args_to_list(args, ctx):
     return Error if r is None else r
 
 
-@_register('userMap', old_only=True)
+@_register('userMap')
 def fn_user_map(args, ctx):
     """userMap(map, input[, preferred[, default]]): no map files are
     configured (CLASSAD_USER_MAPFILE_*), so the answer is the default."""
@@ -1880,7 +1861,7 @@ def fn_user_map(args, ctx):
     return args[3] if len(args) == 4 else Undefined
 
 
-@_register('userHome', old_only=True)
+@_register('userHome')
 def fn_user_home(args, ctx):
     if len(args) not in (1, 2):
         raise EvalFailed('userHome() takes one or two arguments')
@@ -1914,7 +1895,7 @@ def _env_merge(env, entries):
     return True
 
 
-@_register('envV1ToV2', old_only=True)
+@_register('envV1ToV2')
 def fn_env_v1_to_v2(args, ctx):
     if len(args) != 1:
         return Error
@@ -1929,7 +1910,7 @@ def fn_env_v1_to_v2(args, ctx):
     return _env_v2_text(env)
 
 
-@_register('mergeEnvironment', old_only=True)
+@_register('mergeEnvironment')
 def fn_merge_environment(args, ctx):
     env = {}
     for v in args:

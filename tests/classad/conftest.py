@@ -56,7 +56,7 @@ def worker_env(impl, mode):
     env = dict(os.environ)
     env.setdefault("CONDOR_CONFIG", "/dev/null")
     env.pop("_CONDOR_STRICT_CLASSAD_EVALUATION", None)
-    if impl == "ours" and mode == "strict":
+    if mode == "strict":
         env["_CONDOR_STRICT_CLASSAD_EVALUATION"] = "true"
     return env
 

@@ -3,11 +3,12 @@
 
     oracle_worker.py IMPL MODE     IMPL: classad2 | ours      MODE: strict | old
 
-One process per (implementation, mode), because the mode is process-wide:
-classad2 switches to the command-line tools' old semantics once `htcondor2`
-is imported; pycondorlite reads STRICT_CLASSAD_EVALUATION
-(`_CONDOR_STRICT_CLASSAD_EVALUATION=true` in the environment) -- the caller
-sets or clears it, this script checks it.
+One process per (implementation, mode), because the mode is process-wide.
+Both run as HTCondor's tools do: the knob STRICT_CLASSAD_EVALUATION
+(`_CONDOR_STRICT_CLASSAD_EVALUATION=true` in the environment for strict mode)
+chooses the semantics -- classad2 reads it when `htcondor2` reads the
+configuration, pycondorlite when it first evaluates. The caller sets or
+clears it; this script checks it.
 
 Protocol: JSON lines. The first line is {"scope": TEXT, "target": TEXT} (new
 syntax ads); every later line is a request, answered by exactly one line:
@@ -32,26 +33,20 @@ import sys
 IMPL, MODE = sys.argv[1], sys.argv[2]
 os.environ.setdefault("CONDOR_CONFIG", "/dev/null")
 
+want = "true" if MODE == "strict" else ""
+if os.environ.get("_CONDOR_STRICT_CLASSAD_EVALUATION", "").lower() != want:
+    sys.exit("oracle_worker: _CONDOR_STRICT_CLASSAD_EVALUATION does not match mode %s" % MODE)
 if IMPL == "classad2":
+    import warnings
+    warnings.simplefilter("ignore")
     import classad2 as mod
-    if MODE == "old":
-        import warnings
-        warnings.simplefilter("ignore")
-        import htcondor2  # noqa: F401  (switches classad2 to the tools' semantics)
-    else:
-        # classad2_impl imports htcondor2 (for htcondor2.classad.ClassAd) the
-        # first time an evaluation returns a nested ad, and that import flips
-        # the whole process to old semantics. A stand-in module holding only
-        # what it looks up keeps the strict mode strict.
-        import types
-        stand_in = types.ModuleType("htcondor2")
-        stand_in.classad = mod
-        sys.modules["htcondor2"] = stand_in
+    # htcondor2 reads the configuration, as every HTCondor tool does: that
+    # sets the semantics from STRICT_CLASSAD_EVALUATION (the tools' old ones
+    # unless it is true) and registers HTCondor's own functions (the
+    # string-list functions, split*, ...), which exist in both semantics.
+    import htcondor2  # noqa: F401
     TIME_LIMIT = 0  # C++ code: a signal could not interrupt it anyway
 else:
-    want = "true" if MODE == "strict" else None
-    if os.environ.get("_CONDOR_STRICT_CLASSAD_EVALUATION", "").lower() not in (want or "", ):
-        sys.exit("oracle_worker: _CONDOR_STRICT_CLASSAD_EVALUATION does not match mode %s" % MODE)
     import pycondorlite.classad as mod
     # CPU seconds per request: a hang is reported, not waited for. CPU time,
     # not wall time: four workers share this machine's cores, and a request

@@ -99,9 +99,10 @@ def norm(v):
 _CHILD = r'''
 import json, sys, warnings
 warnings.filterwarnings("ignore")
-if sys.argv[1] == "old":
-    import htcondor2  # switches classad2 to the tools' semantics
 import classad2
+# as HTCondor's tools: the configuration (here _CONDOR_STRICT_CLASSAD_EVALUATION)
+# sets the semantics, and HTCondor's own functions are registered in both
+import htcondor2
 ns = {}
 exec(json.loads(sys.argv[2]), ns)
 out = []
@@ -121,6 +122,8 @@ def oracle(texts, mode):
     src = inspect.getsource(norm)
     env = dict(os.environ, CONDOR_CONFIG='/dev/null')
     env.pop('_CONDOR_STRICT_CLASSAD_EVALUATION', None)
+    if mode == 'new':
+        env['_CONDOR_STRICT_CLASSAD_EVALUATION'] = 'true'
     p = subprocess.run([sys.executable, '-c', _CHILD, mode, json.dumps(src)],
                        input=json.dumps(texts), capture_output=True,
                        text=True, env=env, timeout=120)
@@ -409,15 +412,8 @@ def _call_text(fn, args):
 
 
 def oracle_all(texts, mode):
-    """oracle() of many texts: those whose value is a ClassAd in a child of
-    their own, because handing a ClassAd back to Python makes classad2
-    register the HTCondor functions (listToArgs...) even in strict mode."""
-    plain = [t for t in texts if not t.startswith('splitTime(')]
-    ads = [t for t in texts if t.startswith('splitTime(')]
-    out = dict(zip(plain, oracle(plain, mode)))
-    if ads:
-        out.update(zip(ads, oracle(ads, mode)))
-    return out
+    """{text: oracle's value} for many texts."""
+    return dict(zip(texts, oracle(texts, mode)))
 
 
 @pytest.fixture(scope='module')
