@@ -1,47 +1,81 @@
 """ClassAd (a case-insensitive mapping of attribute names to expressions)
 and ExprTree, with the surface of classad2's."""
 
-from collections.abc import MutableMapping
+import datetime
+from collections.abc import Mapping, MutableMapping
 
 from . import compiler
 from . import nodes as N
 from . import printer
+from . import times
 from .compiler import Env, EvalFailure, compile_node
 from .errors import ClassAdException, ClassAdSyntaxError
 from .parsing import SharedNames, parse_exprtree_text, iter_new_ads
 from .semantics import old_semantics
-from .value import Value
+from .value import AbsTime, RelTime, Value
 
 
 def _from_python(value):
-    """A tree for a Python value stored into an ad."""
+    """A tree for a Python value stored into an ad, converted as classad2
+    converts it: a datetime is an absolute time, bytes a (UTF-8) string, a
+    mapping a nested ad, any other iterable a list."""
     if isinstance(value, ExprTree):
         return value._node
     if value is None:
         return N.UNDEFINED_LIT
     if isinstance(value, Value):
         return N.Literal(Value(value))
-    if isinstance(value, (bool, str)):
-        return N.Literal(value)
+    if isinstance(value, bool):
+        return N.Literal(bool(value))
+    if isinstance(value, str):
+        return N.Literal(str(value))
     if isinstance(value, int):
         if not (-(1 << 63) <= value < (1 << 63)):
             raise OverflowError("int too big to convert")
         return N.Literal(int(value))
     if isinstance(value, float):
         return N.Literal(float(value))
+    if isinstance(value, bytes):
+        # libclassad strings are bytes: ones that are no UTF-8 are kept as they are
+        return N.Literal(value.decode("utf-8", "surrogateescape"))
+    if isinstance(value, datetime.datetime):
+        return N.Literal(times.from_datetime(value))
     if isinstance(value, ClassAd):
         return N.AdExpr([(value._names[k], e) for k, e in value._attrs.items()])
-    if isinstance(value, dict):
-        return N.AdExpr([(str(k), _from_python(v)) for k, v in value.items()])
-    if isinstance(value, (list, tuple)):
-        return N.ListExpr([_from_python(v) for v in value])
+    if isinstance(value, Mapping):
+        pairs = []
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError("ClassAd keys are strings")
+            pairs.append((k, _from_python(v)))
+        return N.AdExpr(pairs)
+    if not isinstance(value, (datetime.date, datetime.timedelta)):
+        try:
+            items = iter(value)
+        except TypeError:
+            pass
+        else:
+            return N.ListExpr([_from_python(v) for v in items])
     raise ClassAdException("Unable to convert Python object to a ClassAd expression.")
+
+
+def _atom_to_python(v):
+    """An evaluated atom as classad2 hands it out: an absolute time as the
+    UTC datetime of its instant, a relative time as a float."""
+    t = type(v)
+    if t is AbsTime:
+        return times.to_datetime(v)
+    if t is RelTime:
+        return float(v)
+    return v
 
 
 def _node_to_python(node, parent=None):
     """What ``ad[key]`` gives for a stored tree: a value if literal, else an ExprTree."""
     t = node.__class__
     if t is N.Literal:
+        return _atom_to_python(node.value)
+    if t is N.RelTimeLiteral:
         return node.value
     if t is N.ListExpr:
         return [_node_to_python(i, parent) for i in node.items]
@@ -62,6 +96,8 @@ def _value_to_python(v):
             out = []
             for e, val in zip(exprs, list.__iter__(v)):
                 if e.__class__ is N.Literal:
+                    out.append(_atom_to_python(e.value))
+                elif e.__class__ is N.RelTimeLiteral:
                     out.append(e.value)
                 elif e.__class__ is N.ListExpr or e.__class__ is N.AdExpr:
                     out.append(_value_to_python(val))
@@ -69,7 +105,19 @@ def _value_to_python(v):
                     out.append(ExprTree._wrap(e))
             return out
         return [_value_to_python(x) for x in v]
-    return v
+    return _atom_to_python(v)
+
+
+def _value_to_node(v):
+    """The literal simplify() makes of an evaluated value: an absolute time
+    keeps its zone, a relative time is cut to whole seconds (a C int), as
+    libclassad makes the literal."""
+    t = type(v)
+    if t is AbsTime:
+        return N.Literal(v)
+    if t is RelTime:
+        return N.RelTimeLiteral(times.c_int(v))
+    return _from_python(_value_to_python(v))
 
 
 class ExprTree:
@@ -93,8 +141,7 @@ class ExprTree:
         e._node = node
         return e
 
-    def eval(self, scope=None, target=None):
-        """The value of the expression, MY being scope and TARGET target."""
+    def _evaluate(self, scope, target):
         if scope is not None and not isinstance(scope, ClassAd):
             raise TypeError("scope must be a ClassAd")
         if target is not None and not isinstance(target, ClassAd):
@@ -102,16 +149,20 @@ class ExprTree:
         node = self._node
         fn = node.fn or compile_node(node)
         try:
-            return _value_to_python(fn(Env(scope, target, old_semantics())))
+            return fn(Env(scope, target, old_semantics()))
         except EvalFailure:
             raise ClassAdException("failed to evaluate expression") from None
 
+    def eval(self, scope=None, target=None):
+        """The value of the expression, MY being scope and TARGET target."""
+        return _value_to_python(self._evaluate(scope, target))
+
     def simplify(self, scope=None, target=None):
         """The value of the expression, as an ExprTree."""
-        v = self.eval(scope, target)
-        if isinstance(v, ExprTree):
-            return v
-        return ExprTree._wrap(_from_python(v))
+        v = self._evaluate(scope, target)
+        if isinstance(v, N.Node):
+            return ExprTree._wrap(v)
+        return ExprTree._wrap(_value_to_node(v))
 
     def __eq__(self, other):
         if type(other) is type(self):

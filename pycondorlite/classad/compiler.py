@@ -18,9 +18,10 @@ import math
 import time
 
 from . import nodes as N
+from . import times
 from .functions import EXACT_CASE_NAMES, FUNCTIONS
 from .functions import EvalFailed as _FnEvalFailed
-from .value import Value
+from .value import AbsTime, RelTime, Value
 
 UNDEF = Value.Undefined
 ERROR = Value.Error
@@ -335,7 +336,7 @@ def op_add(a, b):
         return s
     x, y = _num(a), _num(b)
     if x is None or y is None:
-        return ERROR
+        return times.arith("+", a, b)
     r = x + y
     return _wrap(r) if type(r) is int else _real(r)
 
@@ -348,7 +349,7 @@ def op_sub(a, b):
         return s
     x, y = _num(a), _num(b)
     if x is None or y is None:
-        return ERROR
+        return times.arith("-", a, b)
     r = x - y
     return _wrap(r) if type(r) is int else _real(r)
 
@@ -359,7 +360,7 @@ def op_mul(a, b):
         return s
     x, y = _num(a), _num(b)
     if x is None or y is None:
-        return ERROR
+        return times.arith("*", a, b)
     r = x * y
     return _wrap(r) if type(r) is int else _real(r)
 
@@ -370,7 +371,7 @@ def op_div(a, b):
         return s
     x, y = _num(a), _num(b)
     if x is None or y is None:
-        return ERROR
+        return times.arith("/", a, b)
     if type(x) is int and type(y) is int:
         if y == 0:
             return ERROR
@@ -412,6 +413,12 @@ def _cmp(a, b):
         return (a.lower(), b.lower())
     x, y = _num(a), _num(b)
     if x is None or y is None:
+        # two absolute times compare as instants, two relative times as
+        # numbers; a time against anything else is error
+        if ta is AbsTime and tb is AbsTime:
+            return (a.secs, b.secs)
+        if ta is RelTime and tb is RelTime:
+            return (float(a), float(b))
         return ERROR
     return (x, y)
 
@@ -535,6 +542,8 @@ def op_neg(v):
         return _wrap(-v)
     if t is float:
         return -v
+    if t is RelTime:
+        return RelTime(-v)
     if v is UNDEF:
         return UNDEF
     return ERROR
@@ -542,7 +551,7 @@ def op_neg(v):
 
 def op_pos(v):
     t = type(v)
-    if t is int or t is float:
+    if t is int or t is float or t is RelTime:
         return v
     if v is UNDEF:
         return UNDEF
@@ -580,6 +589,14 @@ def compile_node(node):
 
 def _c_literal(node):
     v = node.value
+
+    def lit(env):
+        return v
+    return lit
+
+
+def _c_reltime_literal(node):
+    v = node.value      # a plain real: what libclassad evaluates it to
 
     def lit(env):
         return v
@@ -1032,6 +1049,7 @@ _SPECIAL_FUNCTIONS = {
 
 _COMPILERS = {
     N.Literal: _c_literal,
+    N.RelTimeLiteral: _c_reltime_literal,
     N.AttrRef: _c_attrref,
     N.Binary: _c_binary,
     N.Unary: _c_unary,

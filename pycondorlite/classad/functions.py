@@ -18,9 +18,7 @@ Also part of the contract with the compiler:
   a bad absTime("...") literal); the whole evaluation fails, as classad2
   raises ClassAdException.
 - EXACT_CASE_NAMES: versionLE & co only work spelled exactly so.
-- AbsTime / RelTime: the values of absTime() / relTime() (a datetime and a
-  float, as classad2 returns them, marked so isAbstime/isReltime and
-  string() can tell them apart).
+- AbsTime / RelTime (value.py): the values of absTime() / relTime().
 - compare(op, a, b) and identical(a, b): the comparison operators on
   evaluated values, as member() and anyCompare() use them.
 
@@ -36,7 +34,8 @@ import random as _random
 import re
 import time as _time
 
-from pycondorlite.classad.value import Value
+from pycondorlite.classad import times
+from pycondorlite.classad.value import AbsTime, RelTime, Value
 
 Undefined = Value.Undefined
 Error = Value.Error
@@ -47,14 +46,6 @@ INT64_MIN = -(1 << 63)
 class EvalFailed(Exception):
     """libclassad's function returned false: the whole evaluation fails
     (classad2 raises ClassAdException "failed to evaluate expression")."""
-
-
-class RelTime(float):
-    """A relative-time value (relTime()); classad2 returns it as a float."""
-
-
-class AbsTime(_dt.datetime):
-    """An absolute-time value (absTime()); classad2 returns a datetime."""
 
 
 # Names libclassad looks up case-insensitively but then compares with
@@ -82,22 +73,23 @@ def _register(*names):
 def _is_ad(v):
     # a nested ClassAd (pycondorlite.classad.ClassAd, a mapping); duck-typed
     # so that this module does not import the container
-    if isinstance(v, (str, int, float, list, _dt.datetime)):
+    if isinstance(v, (str, int, float, list, AbsTime)):
         return False
     return hasattr(v, 'keys')
 
 
 def _is_num(v):
-    # bool, int, float count as numbers (libclassad's IsNumber)
-    return isinstance(v, (int, float)) and not isinstance(v, Value)
+    # bool, int, float count as numbers (libclassad's IsNumber); a relative
+    # time is no number
+    t = type(v)
+    return t is int or t is float or t is bool
 
 
 def _wrap64(i):
     return ((i + (1 << 63)) & 0xFFFFFFFFFFFFFFFF) - (1 << 63)
 
 
-def _wrap32(i):
-    return ((i + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+_wrap32 = times.wrap32
 
 
 def _real_to_ll(r):
@@ -145,7 +137,7 @@ def _to_real(v):
     if isinstance(v, Value):
         return v
     if isinstance(v, AbsTime):
-        return float(int(v.timestamp()))
+        return float(v.secs)
     if isinstance(v, (int, float)):
         return float(v)
     if isinstance(v, str):
@@ -163,7 +155,7 @@ def _to_int(v):
     if isinstance(v, Value):
         return v
     if isinstance(v, AbsTime):
-        return int(v.timestamp())
+        return v.secs
     if isinstance(v, float):
         return _real_to_ll(v)
     if isinstance(v, int):
@@ -189,32 +181,6 @@ def format_real(r):
     return '%1.15E' % r
 
 
-def _abstime_str(v):
-    off = v.utcoffset() or _dt.timedelta(0)
-    secs = int(off.total_seconds())
-    sign = '-' if secs <= 0 else '+'  # libclassad prints UTC as -00:00
-    secs = abs(secs)
-    return v.strftime('%Y-%m-%dT%H:%M:%S') + '%s%02d:%02d' % (sign, secs // 3600, secs % 3600 // 60)
-
-
-def _reltime_str(r):
-    # libclassad converts to whole seconds (time_t) before printing
-    r = int(r) if math.isfinite(r) else 0
-    neg = r < 0
-    secs_total = abs(r)
-    days, rem = divmod(secs_total, 86400)
-    hours, rem = divmod(rem, 3600)
-    mins, secs = divmod(rem, 60)
-    out = '-' if neg else ''
-    if days:
-        out += '%d+' % days
-    if days or hours:
-        out += '%02d:' % hours
-    if days or hours or mins:
-        out += '%02d:' % mins
-    return out + '%02d' % secs
-
-
 def to_string(v):
     """convertValueToStringValue: a str, or Undefined / Error."""
     if isinstance(v, str):
@@ -223,14 +189,14 @@ def to_string(v):
         return 'true' if v else 'false'
     if isinstance(v, Value):
         return v
-    if isinstance(v, RelTime):
-        return _reltime_str(v)
+    if type(v) is RelTime:
+        return times.reltime_string(v)
     if isinstance(v, float):
         return format_real(v)
     if isinstance(v, int):
         return str(v)
-    if isinstance(v, AbsTime):
-        return _abstime_str(v)
+    if type(v) is AbsTime:
+        return times.abstime_text(v)
     from pycondorlite.classad.printer import unparse_value
     return unparse_value(v)
 
@@ -276,6 +242,10 @@ def compare(op, a, b):
         x, y = a, b
     elif isinstance(a, str) and isinstance(b, str):
         x, y = _lower_bytes(a), _lower_bytes(b)
+    elif type(a) is AbsTime and type(b) is AbsTime:
+        x, y = a.secs, b.secs
+    elif type(a) is RelTime and type(b) is RelTime:
+        x, y = float(a), float(b)
     else:
         return Error
     if op == '==':
@@ -335,12 +305,12 @@ FUNCTIONS['iserror'] = _type_pred(lambda v: v is Error)
 FUNCTIONS['isstring'] = _type_pred(lambda v: isinstance(v, str))
 FUNCTIONS['isinteger'] = _type_pred(
     lambda v: isinstance(v, int) and not isinstance(v, (bool, Value)))
-FUNCTIONS['isreal'] = _type_pred(lambda v: isinstance(v, float) and not isinstance(v, RelTime))
+FUNCTIONS['isreal'] = _type_pred(lambda v: type(v) is float)
 FUNCTIONS['isboolean'] = _type_pred(lambda v: isinstance(v, bool))
 FUNCTIONS['islist'] = _type_pred(lambda v: isinstance(v, list))
 FUNCTIONS['isclassad'] = _type_pred(_is_ad)
-FUNCTIONS['isabstime'] = _type_pred(lambda v: isinstance(v, AbsTime))
-FUNCTIONS['isreltime'] = _type_pred(lambda v: isinstance(v, RelTime))
+FUNCTIONS['isabstime'] = _type_pred(lambda v: type(v) is AbsTime)
+FUNCTIONS['isreltime'] = _type_pred(lambda v: type(v) is RelTime)
 
 
 # ------------------------------------------------------ conversions
@@ -377,6 +347,8 @@ def fn_bool(args, ctx):
         return Undefined
     if isinstance(v, Value) or isinstance(v, AbsTime):
         return Error
+    if type(v) is RelTime:
+        return times.c_time_t(v) != 0     # libclassad takes whole seconds
     if isinstance(v, (int, float)):
         return v != 0
     if isinstance(v, str):
@@ -1392,27 +1364,14 @@ def fn_time(args, ctx):
     return int(_time.time())
 
 
-def _local_offset(secs):
-    try:
-        lt = _time.localtime(secs)
-    except (OverflowError, OSError, ValueError):
-        return 0
-    return lt.tm_gmtoff or 0
-
-
-def _make_abstime(secs, offset):
-    tz = _dt.timezone(_dt.timedelta(seconds=offset))
-    base = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc) + _dt.timedelta(seconds=secs)
-    d = base.astimezone(tz)
-    return AbsTime(d.year, d.month, d.day, d.hour, d.minute, d.second, tzinfo=tz)
+_local_offset = times.local_offset
 
 
 @_register('currentTime')
 def fn_current_time(args, ctx):
     if args:
         return Error
-    now = int(_time.time())
-    return _make_abstime(now, _local_offset(now))
+    return times.now()
 
 
 @_register('timezoneOffset')
@@ -1430,38 +1389,24 @@ def fn_day_time(args, ctx):
     return RelTime(lt.tm_hour * 3600 + lt.tm_min * 60 + lt.tm_sec)
 
 
-_ISO_RE = re.compile(
-    r'\s*(\d{4})-?(\d\d)-?(\d\d)(?:[T ](\d\d):?(\d\d)(?::?(\d\d))?)?\s*'
-    r'(Z|[+-]\d\d(?::?\d\d)?)?\s*$')
-
-
-def _parse_abstime(s):
-    m = _ISO_RE.match(s)
-    if not m:
-        return None
-    y, mo, d, h, mi, se, tz = m.groups()
-    if tz is None:
-        off = None
-    elif tz == 'Z':
-        off = 0
-    else:
-        sign = -1 if tz[0] == '-' else 1
-        digits = tz[1:].replace(':', '')
-        off = sign * (int(digits[:2]) * 3600 + (int(digits[2:4]) * 60 if len(digits) > 2 else 0))
-    try:
-        naive = _dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(se or 0))
-    except ValueError:
-        return None
-    if off is None:
-        secs = int(_time.mktime(naive.timetuple()))
-        off = _local_offset(secs)
-    secs = int((naive - _dt.datetime(1970, 1, 1)).total_seconds()) - off
-    return _make_abstime(secs, off)
+def _zone_argument(o):
+    """absTime()'s second argument, the zone offset: an int as C holds it,
+    or None when it is none of integer, real, relative time."""
+    t = type(o)
+    if t is int:
+        return _wrap32(o)
+    if t is float:
+        return times.c_int(o)
+    if t is RelTime:
+        return _wrap32(times.c_time_t(o))
+    return None
 
 
 def _conv_time(args, relative):
+    """absTime() / relTime() as evaluated. (Of a string literal they were
+    read when the call was parsed: grammar.py.)"""
     if not args and not relative:
-        return fn_current_time(args, None)
+        return times.now()
     if len(args) not in (1, 2):
         return Error
     v = args[0]
@@ -1469,63 +1414,42 @@ def _conv_time(args, relative):
     if len(args) == 2:
         if relative:
             return Error
-        o = args[1]
-        if isinstance(o, int) and not isinstance(o, (bool, Value)):
-            offset = _wrap32(o)
-        elif isinstance(o, RelTime):
-            offset = int(o)
-        elif isinstance(o, float):
-            offset = int(o) if math.isfinite(o) else 0
-        else:
+        offset = _zone_argument(args[1])
+        if offset is None:
             return Error
+    t = type(v)
     if v is Undefined:
         return Undefined
-    if isinstance(v, (bool, Value, list)) or _is_ad(v):
-        return Error
-    if isinstance(v, AbsTime):
+    if t is int:
+        secs = _wrap32(v)
         if relative:
-            return RelTime(int(v.timestamp()))
-        return v
-    if isinstance(v, RelTime):
-        if relative:
-            return v
-        secs = int(v)
-    elif isinstance(v, float):
+            return RelTime(secs)
+        if offset is None:
+            offset = _local_offset(secs)
+        if offset == -1:
+            # libclassad takes an offset of -1 for a failure (of integers only)
+            raise EvalFailed('absTime() with a zone offset of -1')
+        return AbsTime(secs, offset)
+    if t is float:
         if relative:
             return RelTime(v)
-        secs = int(v) if math.isfinite(v) else 0
-    elif isinstance(v, int):
+        secs = times.c_int(v)
+    elif t is str:
+        # only a computed string gets here, and libclassad falls through to
+        # the absolute-time case: absTime() hands the string back, relTime()
+        # gives 0
+        return RelTime(0.0) if relative else v
+    elif t is AbsTime:
+        return RelTime(v.secs) if relative else v
+    elif t is RelTime:
         if relative:
-            return RelTime(_wrap32(v))
-        secs = _wrap32(v)
-    elif isinstance(v, str):
-        if relative:
-            return _parse_reltime(v)
-        # libclassad converts a string literal argument when it parses the
-        # call, and a bad one fails the evaluation
-        t = _parse_abstime(v)
-        if t is None:
-            raise EvalFailed('absTime() of a bad time string')
-        return t
+            return v
+        secs = times.c_int(v)
     else:
-        return Error
+        return Error        # error, bool, list, ad
     if offset is None:
         offset = _local_offset(secs)
-    return _make_abstime(secs, offset)
-
-
-_REL_RE = re.compile(r'\s*(-)?(?:(\d+)\+)?(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?)\s*$')
-
-
-def _parse_reltime(s):
-    m = _REL_RE.match(s)
-    if not m:
-        raise EvalFailed('relTime() of a bad time string')
-    neg, d, h, mi, se = m.groups()
-    if h is not None and mi is None:
-        h, mi = None, h
-    total = int(d or 0) * 86400 + int(h or 0) * 3600 + int(mi or 0) * 60 + float(se)
-    return RelTime(-total if neg else total)
+    return AbsTime(secs, offset)
 
 
 FUNCTIONS['abstime'] = lambda args, ctx: _conv_time(args, False)
@@ -1537,8 +1461,11 @@ def _make_get_field(name):
         if len(args) != 1:
             return Error
         v = args[0]
-        if isinstance(v, AbsTime):
-            local = _dt.datetime.fromtimestamp(v.timestamp()).timetuple()
+        if type(v) is AbsTime:
+            try:
+                local = _time.localtime(v.secs)   # the local zone's, not the value's
+            except (OverflowError, OSError, ValueError):
+                return Error
             if name == 'getyear':
                 return local.tm_year
             if name == 'getmonth':
@@ -1556,8 +1483,8 @@ def _make_get_field(name):
             if name == 'getseconds':
                 return local.tm_sec
             return Error
-        if isinstance(v, RelTime):
-            r = int(v)
+        if type(v) is RelTime:
+            r = times.c_time_t(v)
             if name == 'getdays':
                 return _cdiv(r, 86400)
             if name == 'gethours':
@@ -1580,7 +1507,7 @@ def _split_time_fields(v):
     """doSplitTime: a dict of the split fields, or None."""
     if isinstance(v, bool) or isinstance(v, Value):
         return None
-    if isinstance(v, RelTime):
+    if type(v) is RelTime:
         r = float(v)
         neg = r < 0
         r = abs(r)
@@ -1599,9 +1526,9 @@ def _split_time_fields(v):
                 secs = -secs
         return {'Type': 'RelativeTime', 'Days': days, 'Hours': hrs,
                 'Minutes': mins, 'Seconds': secs}
-    if isinstance(v, AbsTime):
-        secs = int(v.timestamp())
-        off = int((v.utcoffset() or _dt.timedelta(0)).total_seconds())
+    if type(v) is AbsTime:
+        secs = v.secs
+        off = v.offset
     elif isinstance(v, float):
         # libclassad casts the double to a 32-bit int; out of range (and
         # NaN), x86 gives INT_MIN (formatTime(2.5e9) is in 1901), no wrap
@@ -1661,7 +1588,7 @@ def fn_format_time(args, ctx):
     if not args:
         return _time.strftime('%c', _time.localtime())
     v = args[0]
-    if isinstance(v, RelTime):
+    if type(v) is RelTime:
         return Error
     fields = _split_time_fields(v)
     if fields is None:

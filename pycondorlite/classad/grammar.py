@@ -20,6 +20,7 @@ import ply.lex as lex
 import ply.yacc as yacc
 
 from . import nodes as N
+from . import times
 from .errors import ClassAdSyntaxError
 from .value import Value
 
@@ -430,7 +431,38 @@ def p_primary_call(p):
                | QNAME LPAREN RPAREN
                | QNAME LPAREN exprlist RPAREN"""
     # libclassad takes a quoted name for a function's too: 'f'(1) is f(1)
-    p[0] = N.Call(p[1], p[3] if len(p) == 5 else [])
+    args = p[3] if len(p) == 5 else []
+    kind = p[1].lower()
+    if kind in _TIME_PARSERS and len(args) == 1 and args[0].__class__ is N.Literal \
+            and type(args[0].value) is str:
+        p[0] = _time_literal(kind, args[0].value, p)
+        return
+    p[0] = N.Call(p[1], args)
+
+
+def _abstime_literal(text):
+    t = times.parse_abstime(text)
+    return None if t is None else N.Literal(t)
+
+
+def _reltime_literal(text):
+    r = times.parse_reltime(text)
+    return None if r is None else N.RelTimeLiteral(r)
+
+
+# absTime("...") and relTime("...") of a string literal are read when the
+# call is parsed, as libclassad does; a string that is no time is a syntax error
+_TIME_PARSERS = {"abstime": _abstime_literal, "reltime": _reltime_literal}
+
+
+def _time_literal(kind, text, p):
+    node = _TIME_PARSERS[kind](text)
+    if node is None:
+        data = _lexer.lexdata
+        line, col = position(data, p.lexpos(1))
+        raise ClassAdSyntaxError("%s() of a string that is no time" % p[1], line, col, data,
+                                 p.lexpos(1))
+    return node
 
 
 def p_primary_paren(p):

@@ -33,6 +33,20 @@ class Literal(Node):
         return ("lit", type(v).__name__, v if v == v else "nan")
 
 
+class RelTimeLiteral(Node):
+    """A relative time written ``relTime("1+02:03:04")`` (or made by
+    simplify()): libclassad prints it as a relative time but evaluates it
+    to a plain real (isReal, not isRelTime)."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.fn = None
+        self.value = float(value)
+
+    def key(self):
+        return ("reltime", self.value if self.value == self.value else "nan")
+
+
 class AttrRef(Node):
     """``name``, ``.name`` (absolute) or ``base.name`` (selection)."""
     __slots__ = ("base", "name", "lname", "absolute")
@@ -203,7 +217,7 @@ def substitute(node, consts):
     t = node.__class__
     if t is Param:
         return Literal(consts[node.k])
-    if t is Literal or t is AttrRef and node.base is None:
+    if t is Literal or t is RelTimeLiteral or t is AttrRef and node.base is None:
         return node
     if t is AttrRef:
         return AttrRef(substitute(node.base, consts), node.name, node.absolute)

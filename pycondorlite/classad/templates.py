@@ -24,6 +24,7 @@ _LITERALS = re.compile(
     r"|(?<![\w.\-])(?P<n>(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?)(?![\w.])",
     re.S)
 
+_TIME_CALL = re.compile(r"(?i)(?:abs|rel)time")
 _templates = {}
 _MAX = 100000
 _NONE = (None, 0)
@@ -70,8 +71,8 @@ _SIMPLE = re.compile(r'(?=["0-9])("[^"\n]*"|(?<![\w.\-])(?:0|[1-9][0-9]{0,17})(?
 
 def parse_templated(text, old_syntax, old_semantics):
     """The tree of text through a template, or None (parse the text itself)."""
-    if "\x01" in text:
-        return None
+    if "\x01" in text or _TIME_CALL.search(text):
+        return None     # absTime("...") is read at parse time: its string must stay
     if "\\" not in text and "'" not in text and "/*" not in text and "//" not in text:
         parts = _SIMPLE.split(text)     # text, literal, text, literal, ..., text
         if len(parts) == 1:

@@ -25,6 +25,7 @@ Output is flushed after each line, so the same worker serves a batch (all
 lines written at once) or a hypothesis test (one line at a time).
 """
 
+import datetime
 import json
 import os
 import signal
@@ -69,7 +70,7 @@ def _alarm(signum, frame):
 def normalize(v, depth=0):
     """A JSON-able, implementation-neutral form of an evaluated value that
     keeps the type: ["bool", b], ["int", n], ["real", repr], ["str", s],
-    ["undefined"], ["error"], ["list", [...]], ["ad", [[name, value]...]],
+    ["abstime", ISO text of the datetime], ["undefined"], ["error"], ["list", [...]], ["ad", [[name, value]...]],
     ["expr", unparsed text] (an unevaluated element, as classad2 returns
     non-literal list elements and attribute values)."""
     if depth > 20:
@@ -84,6 +85,8 @@ def normalize(v, depth=0):
         return ["real", repr(v)]
     if isinstance(v, str):
         return ["str", v]
+    if isinstance(v, datetime.datetime):  # an absolute time: classad2 gives its instant in UTC
+        return ["abstime", v.isoformat()]
     if isinstance(v, (list, tuple)):
         return ["list", [normalize(x, depth + 1) for x in v]]
     if isinstance(v, mod.ClassAd):
