@@ -138,6 +138,8 @@ def _to_real(v):
         return v
     if isinstance(v, AbsTime):
         return float(v.secs)
+    if type(v) is RelTime:
+        return float(times.c_int(v))     # libclassad reads whole seconds (a C int)
     if isinstance(v, (int, float)):
         return float(v)
     if isinstance(v, str):
@@ -156,6 +158,8 @@ def _to_int(v):
         return v
     if isinstance(v, AbsTime):
         return v.secs
+    if type(v) is RelTime:
+        return times.c_int(v)
     if isinstance(v, float):
         return _real_to_ll(v)
     if isinstance(v, int):
@@ -348,7 +352,7 @@ def fn_bool(args, ctx):
     if isinstance(v, Value) or isinstance(v, AbsTime):
         return Error
     if type(v) is RelTime:
-        return times.c_time_t(v) != 0     # libclassad takes whole seconds
+        return times.c_int(v) != 0     # libclassad takes whole seconds (a C int)
     if isinstance(v, (int, float)):
         return v != 0
     if isinstance(v, str):
@@ -1398,7 +1402,7 @@ def _zone_argument(o):
     if t is float:
         return times.c_int(o)
     if t is RelTime:
-        return _wrap32(times.c_time_t(o))
+        return times.c_int(o)
     return None
 
 
@@ -1484,7 +1488,7 @@ def _make_get_field(name):
                 return local.tm_sec
             return Error
         if type(v) is RelTime:
-            r = times.c_time_t(v)
+            r = times.c_int(v)
             if name == 'getdays':
                 return _cdiv(r, 86400)
             if name == 'gethours':
@@ -1511,10 +1515,11 @@ def _split_time_fields(v):
         r = float(v)
         neg = r < 0
         r = abs(r)
-        whole = int(r)
-        days, hrs = whole // 86400, (whole % 86400) // 3600
-        mins = (whole % 3600) // 60
-        secs = (whole % 60) + (r - math.floor(r))
+        whole = times.c_int(r)      # C ints throughout, as libclassad splits it
+        hrs = times.cmod(whole, 86400)
+        mins = times.cmod(hrs, 3600)
+        secs = times.cmod(mins, 60) + (r - math.floor(r) if math.isfinite(r) else math.nan)
+        days, hrs, mins = times.cdiv(whole, 86400), times.cdiv(hrs, 3600), times.cdiv(mins, 60)
         if neg:
             if days > 0:
                 days = -days

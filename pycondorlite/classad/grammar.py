@@ -458,10 +458,12 @@ _TIME_PARSERS = {"abstime": _abstime_literal, "reltime": _reltime_literal}
 def _time_literal(kind, text, p):
     node = _TIME_PARSERS[kind](text)
     if node is None:
+        # libclassad fails once the whole call is read: the parse stops
+        # after its ')' (where the ?: recovery goes on)
         data = _lexer.lexdata
         line, col = position(data, p.lexpos(1))
         raise ClassAdSyntaxError("%s() of a string that is no time" % p[1], line, col, data,
-                                 p.lexpos(1))
+                                 p.lexpos(len(p) - 1) + 1)
     return node
 
 

@@ -19,7 +19,6 @@ from .value import AbsTime, RelTime, Value
 
 _C_SPACE = " \t\n\v\f\r"
 _INT32_MIN = -(1 << 31)
-_INT64_MIN = -(1 << 63)
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
 
@@ -27,13 +26,6 @@ def c_int(r):
     """C's (int) cast of a double, as x86-64 does it (out of range: INT_MIN)."""
     if r != r or not (-2147483649.0 < r < 2147483648.0):
         return _INT32_MIN
-    return int(r)
-
-
-def c_time_t(r):
-    """C's (time_t) cast of a double (out of range: INT64_MIN)."""
-    if r != r or not (-9.223372036854775808e18 <= r < 9.223372036854775807e18):
-        return _INT64_MIN
     return int(r)
 
 
@@ -210,7 +202,7 @@ def parse_reltime(text):
     i = _skip_space_back(s, i)
     if i >= 0:
         return None
-    total = days * 86400 + hours * 3600 + mins * 60 + secs
+    total = wrap32(days * 86400 + hours * 3600 + mins * 60) + secs  # C int arithmetic
     return RelTime(-total if negative else total)
 
 
@@ -278,13 +270,15 @@ def abstime_text(t):
         sign, tz // 3600, tz // 60 % 60)
 
 
-def _cdiv(a, b):
+def cdiv(a, b):
+    """C's integer division (toward zero)."""
     q = abs(a) // abs(b)
     return q if (a < 0) == (b < 0) else -q
 
 
-def _cmod(a, b):
-    return a - b * _cdiv(a, b)
+def cmod(a, b):
+    """C's % (the sign of the dividend)."""
+    return a - b * cdiv(a, b)
 
 
 def reltime_text(r):
@@ -295,10 +289,10 @@ def reltime_text(r):
         r = -r
     frac = r - math.floor(r) if math.isfinite(r) else math.nan
     whole = c_int(r)
-    hours = _cmod(whole, 86400)
-    mins = _cmod(hours, 3600)
-    secs = _cmod(mins, 60)
-    days, hours, mins = _cdiv(whole, 86400), _cdiv(hours, 3600), _cdiv(mins, 60)
+    hours = cmod(whole, 86400)
+    mins = cmod(hours, 3600)
+    secs = cmod(mins, 60)
+    days, hours, mins = cdiv(whole, 86400), cdiv(hours, 3600), cdiv(mins, 60)
     if frac == 0:
         last = "%02d" % secs
     else:
@@ -313,28 +307,9 @@ def reltime_text(r):
 
 
 def reltime_string(r):
-    """string() of a relative time: whole seconds, ``1+02:03:04``."""
-    r = c_time_t(r)
-    out = "-" if r < 0 else ""
-    r = abs(r)
-    days, rest = divmod(r, 86400)
-    hours, rest = divmod(rest, 3600)
-    mins, secs = divmod(rest, 60)
-    if days:
-        out += "%d+" % days
-    if days or hours:
-        out += "%02d:" % hours
-    if days or hours or mins:
-        out += "%02d:" % mins
-    return out + "%02d" % secs
-
-
-def as_literal_value(v):
-    """A time value as a literal keeps it (simplify(), flatten()): a
-    relative time in whole seconds, as libclassad makes the literal."""
-    if type(v) is RelTime:
-        return RelTime(float(c_time_t(v)))
-    return v
+    """string() of a relative time: its whole seconds (a C int), written
+    as its literal is (``1+02:03:04``)."""
+    return reltime_text(float(c_int(r)))
 
 
 # --- Python -----------------------------------------------------------------

@@ -44,6 +44,8 @@ SCOPE_AD = r"""[
   ad = [ x = 1; y = "str"; z = i + 1; inner = [ w = x * 2; v = { 10, 20 } ]; up = PARENT.i ];
   ref = i + r; chain = ref * 2; loop = loop + 1; cond = t ? i : j;
   fwd = TARGET.cpus * 2; scoped = MY.i + TARGET.i;
+  at = absTime("2020-01-01T00:00:00Z"); atz = absTime(1700000000, 3600); atl = absTime("2021-07-04T12:00:00");
+  rt = relTime(90); rtl = relTime("1d2h3m4.5s"); rtn = -relTime(3601.5);
   Requirements = TARGET.cpus >= 2; Rank = TARGET.memory / 1024;
   Name = "scope"
 ]"""
@@ -51,6 +53,7 @@ SCOPE_AD = r"""[
 TARGET_AD = r"""[
   cpus = 4; memory = 2048; i = 100; tonly = "target-only"; tlst = { 5, 6 };
   tad = [ x = 9; y = x + 1 ]; Name = "target"; s = "TGT"; back = MY.i; bool_t = false;
+  tat = absTime(0); trt = relTime(1.5);
   Requirements = MY.i > 0
 ]"""
 
@@ -60,9 +63,9 @@ SCOPE_NAMES = [
     "i", "j", "k", "big", "small", "r", "rz", "e5", "tiny", "s", "s2", "se", "sp",
     "esc", "t", "f", "u", "err", "lst", "nums", "reals", "strs", "empty", "mixed",
     "sl", "nl", "users", "ad", "ref", "chain", "loop", "cond", "fwd", "scoped",
-    "Requirements", "Rank", "Name",
+    "Requirements", "Rank", "Name", "at", "atz", "atl", "rt", "rtl", "rtn",
 ]
-TARGET_ONLY = ["cpus", "memory", "tonly", "tlst", "tad", "back", "bool_t"]
+TARGET_ONLY = ["cpus", "memory", "tonly", "tlst", "tad", "back", "bool_t", "tat", "trt"]
 # "self" is no attribute: libclassad reads it as the ad being evaluated in.
 MISSING = ["missing", "nosuch", "self"]
 NESTED_NAMES = ["x", "y", "z", "inner", "w", "v", "up", "q", "missing", "X", "Inner"]
@@ -83,6 +86,26 @@ INTS = ["0", "1", "2", "3", "5", "7", "10", "16", "63", "64", "100", "255", "100
         "1024", "2147483648", "9223372036854775807", "4294967296"]
 REALS = ["0.0", "1.0", "0.5", ".5", "1.5", "2.5", "-0.0", "3.14159", "1e3", "1E3",
          "2.5e-3", "1.0E+10", "1e400", "1e-400", "6.02e23", "0.1", "100.0", "7.0"]
+# Time literals: HTCondor's ISO forms (any separators, zones Z / +hh:mm /
+# +hhmm, fields that roll over, too few or too many digits) and the relative
+# forms ([-][[[d+]hh:]mm:]ss and 1d2h3m4.5s); some are no time (a syntax error).
+ABSTIME_STRINGS = [
+    "2020-01-01T00:00:00Z", "1970-01-01T:00:00:01Z", "2003-09-03T00:00:00-00:00",
+    "2020-06-15T12:30:45+05:30", "2020-01-01 10:00:00 -0800", "20200101T101010Z",
+    "2020-13-45", "2020", "2020-02-30T25:61:61", "x2020y01", "1969-12-31T23:59:59Z", "202",
+    "2020-01-01T00:00:00.5Z", "2020-01-01T00:00:00-05", " 2021-03-04 ", "2038-01-19T03:14:08Z",
+    "1901-12-13T20:45:52Z", "2020-07-01", "2020-03-08T02:30:00", "2020-11-01T01:30:00",
+    "2020-01-01T00:00:00 +05:00", "2020-01-01T00:00:00z ", "1999-12-31T23:59:59+1400", "",
+]
+RELTIME_STRINGS = [
+    "1d2h3m4.5s", "1+02:03:04", "90", "1:00", "-1d", "5.5s", "1h", "1 d 2 h", "", "1+2", "abc",
+    "1.5d", "59.999", "-0", "2:3:4:5", "1m", "10s", "  7  ", "3e2", "0.25", "-1+00:00:01.5",
+    "100000d", "3000000000",
+]
+TIME_NUMBERS = ["0", "1", "90", "-1", "2.5", "-2.7", "3600", "1700000000", "2147483648",
+                "4294967297", "1e20", "-3601.5", "86400.25", "0.5"]
+TIME_REFS = ["at", "atz", "atl", "rt", "rtl", "rtn", "TARGET.tat", "TARGET.trt"]
+
 BINARY_OPS = ["+", "-", "*", "/", "%", "<", "<=", ">", ">=", "==", "!=", "=?=", "=!=",
               "is", "isnt", "&&", "||", "&", "|", "^", "<<", ">>", ">>>"]
 UNARY_OPS = ["-", "+", "!", "~"]
@@ -111,6 +134,13 @@ TYPED_REFS = {
 
 # name -> plausible signatures (lists of argument kinds; "*" repeats the last kind).
 FUNCTIONS = {
+    "absTime": [["timenum"], ["timenum", "timenum"], ["time"], ["time", "timenum"], ["any"]],
+    "relTime": [["timenum"], ["time"], ["any"]],
+    "isAbsTime": [["time"], ["any"]], "isRelTime": [["time"], ["any"]],
+    "getYear": [["time"]], "getMonth": [["time"]], "getDayOfYear": [["time"]],
+    "getDayOfMonth": [["time"]], "getDayOfWeek": [["time"]], "getHours": [["time"]],
+    "getMinutes": [["time"]], "getSeconds": [["time"]], "getDays": [["time"]],
+    "splitTime": [["time"]], "timezoneOffset": [[]],
     "ifThenElse": [["any", "any", "any"]],
     "isUndefined": [["any"]], "isError": [["any"]], "isString": [["any"]],
     "isInteger": [["any"]], "isReal": [["any"]], "isBoolean": [["any"]],
@@ -140,7 +170,7 @@ FUNCTIONS = {
     "stringListMember": [["str", "strlist"], ["str", "strlist", "delim"]],
     "stringListIMember": [["str", "strlist"], ["str", "strlist", "delim"]],
     "stringListsIntersect": [["strlist", "strlist"], ["strlist", "strlist", "delim"]],
-    "interval": [["int"]],
+    "interval": [["int"], ["time"]],
     "formatTime": [["time"], ["time", "fmt"]],
     "unparse": [["ref"]],
     "eval": [["exprstr"]],
@@ -207,14 +237,44 @@ class Generator:
             return Node(m, "lit:real")
         if x < 0.65:
             return self.string_lit()
-        if x < 0.8:
+        if x < 0.77:
             return Node(_case(rnd, rnd.choice(["true", "false"])), "lit:bool")
+        if x < 0.8:
+            return self.time_lit()
         if x < 0.9:
             return Node(_case(rnd, "undefined"), "lit:undefined")
         return Node(_case(rnd, "error"), "lit:error")
 
     def string_lit(self, pool=STRINGS):
         return Node('"%s"' % self.rnd.choice(pool), "lit:string")
+
+    def time_lit(self):
+        """absTime("...") / relTime("...") (read when parsed), or a call of
+        either on a number."""
+        rnd = self.rnd
+        x = rnd.random()
+        if x < 0.35:
+            return Node('%s("%s")' % (_case(rnd, "absTime"), rnd.choice(ABSTIME_STRINGS)),
+                        "lit:abstime")
+        if x < 0.7:
+            return Node('%s("%s")' % (_case(rnd, "relTime"), rnd.choice(RELTIME_STRINGS)),
+                        "lit:reltime")
+        if x < 0.85:
+            args = [rnd.choice(TIME_NUMBERS)] + ([rnd.choice(TIME_NUMBERS)]
+                                                 if rnd.random() < 0.4 else [])
+            return Node("absTime(%s)" % ", ".join(args), "fn:absTime")
+        return Node("relTime(%s)" % rnd.choice(TIME_NUMBERS), "fn:relTime")
+
+    def time_operand(self, d):
+        """A time, or a number to combine with one (the operators on times)."""
+        x = self.rnd.random()
+        if x < 0.45:
+            return self.time_lit()
+        if x < 0.75:
+            return Node(self.rnd.choice(TIME_REFS), "ref:time")
+        if x < 0.9:
+            return Node(self.rnd.choice(TIME_NUMBERS), "lit:num")
+        return self.expr(d)
 
     def attr_ref(self):
         rnd = self.rnd
@@ -295,7 +355,10 @@ class Generator:
     def binary(self, d):
         rnd = self.rnd
         op = rnd.choice(BINARY_OPS)
-        if rnd.random() < 0.5:  # operands of the type the operator wants
+        x = rnd.random()
+        if x < 0.08:    # times: their arithmetic and comparisons
+            a, b = self.time_operand(d), self.time_operand(d)
+        elif x < 0.54:  # operands of the type the operator wants
             kind = OPERAND_KIND[op]
             if kind == "cmp":
                 kind = rnd.choice(["num", "str"])
@@ -397,10 +460,14 @@ class Generator:
         rnd = self.rnd
         if kind == "any" or rnd.random() < 0.12:
             return self.expr(d)
+        if kind == "timenum":
+            return Node(rnd.choice(TIME_NUMBERS), "lit:num") if rnd.random() < 0.8 else self.expr(d)
         if kind in ("num", "int", "time"):
             if rnd.random() < 0.5:
                 return self.expr(d)
             if kind == "time":
+                if rnd.random() < 0.5:
+                    return self.time_operand(d)
                 return Node(rnd.choice(["0", "86400", "1234567890", "1700000000", "-1", "2.5e9"]), "lit:int")
             pool = INTS[:12] + (["-2", "2.5", "-3.7", "0.5", "3.5", "1e2", "-0.5"] if kind == "num" else [])
             return Node(rnd.choice(pool), "lit:num")
@@ -448,8 +515,8 @@ class Generator:
             args = [self.arg(k, d) for k in kinds]
         else:  # implausible arity and argument types
             args = [self.expr(d) for _ in range(rnd.randint(0, 4))]
-            if name == "formatTime" and not args:
-                args = [Node("0", "lit:int")]
+            if name in ("formatTime", "absTime") and not args:
+                args = [Node("0", "lit:int")]   # without arguments: the clock
         shown = name if rnd.random() < 0.85 else _case(rnd, name.lower())
         return Node("%s(%s)" % (shown, ", ".join(a.text for a in args)), "fn:" + name, args)
 
