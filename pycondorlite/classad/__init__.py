@@ -12,6 +12,7 @@ STRICT_CLASSAD_EVALUATION is true (see semantics.py).
 import enum
 import gc
 
+from . import debugging
 from .ad import ClassAd, ExprTree
 from .errors import ClassAdException, ClassAdSyntaxError
 from .parsing import iter_new_ads, iter_old_ads, looks_new, read_old_ads
@@ -152,7 +153,9 @@ def unquote(input):
 
 
 def lastError():
-    return ""
+    """The message of the last error the ClassAd library met (a text that
+    did not parse, an evaluation that could not complete)."""
+    return debugging.last_error()
 
 
 def version():

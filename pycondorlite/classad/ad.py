@@ -5,6 +5,7 @@ import datetime
 from collections.abc import Mapping, MutableMapping
 
 from . import compiler
+from . import debugging
 from . import nodes as N
 from . import printer
 from . import times
@@ -108,6 +109,13 @@ def _value_to_python(v):
     return _atom_to_python(v)
 
 
+def _failure():
+    """What an evaluation that cannot complete raises (and records)."""
+    e = ClassAdException("failed to evaluate expression")
+    debugging.record_error(e)
+    return e
+
+
 def _value_to_node(v):
     """The literal simplify() makes of an evaluated value: an absolute time
     keeps its zone, a relative time is cut to whole seconds (a C int), as
@@ -131,7 +139,11 @@ class ExprTree:
         elif isinstance(expr, ExprTree):
             self._node = expr._node
         elif isinstance(expr, str):
-            self._node = parse_exprtree_text(expr, old_semantics())
+            try:
+                self._node = parse_exprtree_text(expr, old_semantics())
+            except ClassAdSyntaxError as e:
+                debugging.record_error(e)
+                raise
         else:
             raise TypeError("expr must be None, str, or ExprTree")
 
@@ -151,7 +163,7 @@ class ExprTree:
         try:
             return fn(Env(scope, target, old_semantics()))
         except EvalFailure:
-            raise ClassAdException("failed to evaluate expression") from None
+            raise _failure() from None
 
     def eval(self, scope=None, target=None):
         """The value of the expression, MY being scope and TARGET target."""
@@ -194,9 +206,13 @@ class ClassAd(MutableMapping):
                 self[k] = v
             return
         if isinstance(input, str):
-            ads = list(iter_new_ads(input, old_semantics(), strict=True))
-            if len(ads) != 1:
-                raise ClassAdSyntaxError("expected one ClassAd", 1, 1, input)
+            try:
+                ads = list(iter_new_ads(input, old_semantics(), strict=True))
+                if len(ads) != 1:
+                    raise ClassAdSyntaxError("expected one ClassAd", 1, 1, input)
+            except ClassAdSyntaxError as e:
+                debugging.record_error(e)
+                raise
             self._set_pairs(ads[0][0].attrs)
             return
         raise TypeError("input must be None, str, or dict")
@@ -330,7 +346,7 @@ class ClassAd(MutableMapping):
         try:
             return _value_to_python(compiler.eval_attr(env, self, key, node))
         except EvalFailure:
-            raise ClassAdException("failed to evaluate expression") from None
+            raise _failure() from None
 
     def evaluate(self, expr, target=None):
         """The value of an expression (text or ExprTree) with this ad as MY."""
@@ -417,7 +433,7 @@ def _requirements_hold(ad, target, old):
             fn = node.fn
             v = fn(env) if fn is not None else compiler.run_node(node, env)
         except (EvalFailure, RecursionError):
-            raise ClassAdException("failed to evaluate expression") from None
+            raise _failure() from None
         finally:
             if len(_env_pool) < 8:
                 _env_pool.append(env)
@@ -459,7 +475,7 @@ def _match_pair(a, b, old):
                 return False
         return True
     except (EvalFailure, RecursionError):
-        raise ClassAdException("failed to evaluate expression") from None
+        raise _failure() from None
     finally:
         if len(_env_pool) < 8:
             _env_pool.append(env)

@@ -17,6 +17,7 @@ TARGET.
 import math
 import time
 
+from . import debugging
 from . import nodes as N
 from . import times
 from .functions import EXACT_CASE_NAMES, FUNCTIONS
@@ -1040,10 +1041,48 @@ def _f_unparse(node):
     return unparse_
 
 
+def _f_debug(node):
+    """debug(expr): expr's value; while it is evaluated, each attribute
+    reference, call, list and ad in it is traced (debugging.py), then expr."""
+    if len(node.args) != 1:
+        return lambda env: ERROR
+    arg = node.args[0]
+    traced = _compile_traced(arg)
+
+    def debug_(env):
+        start = time.perf_counter()
+        v = traced(env)
+        debugging.report(arg, v, time.perf_counter() - start)
+        return v
+    return debug_
+
+
+def _compile_traced(node):
+    """The closure of a copy of node in which the nodes libclassad traces
+    report their values (the shared, cached closures stay as they are)."""
+    copy = N.clone(N.materialize(node))
+    for n in N.post_order(copy):
+        fn = _COMPILERS[n.__class__](n)     # children already compiled (and traced)
+        if n.__class__ in debugging.TRACED:
+            fn = _tracing(n, fn)
+        n.fn = fn
+    return copy.fn
+
+
+def _tracing(node, fn):
+    def traced(env):
+        start = time.perf_counter()
+        v = fn(env)
+        debugging.report(node, v, time.perf_counter() - start)
+        return v
+    return traced
+
+
 _SPECIAL_FUNCTIONS = {
     "ifthenelse": _f_ifthenelse,
     "eval": _f_eval,
     "unparse": _f_unparse,
+    "debug": _f_debug,
 }
 
 

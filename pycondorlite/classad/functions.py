@@ -9,7 +9,7 @@ command-line tools' semantics are in force. HTCondor's own functions
 tool registers them whatever STRICT_CLASSAD_EVALUATION says.
 
 Not here, because they need unevaluated arguments or the scope: ifThenElse,
-eval, unparse, unresolved, countMatches, evalInEachContext (the compiler
+eval, unparse, debug, unresolved, countMatches, evalInEachContext (the compiler
 implements them). Unknown names (abs, sqrt, strlen...) are not functions in
 libclassad either: the caller gives error.
 
@@ -1671,13 +1671,6 @@ def fn_interval(args, ctx):
     if mins:
         return '%d:%02d' % (mins, abs(secs))
     return '%d' % secs
-
-
-@_register('debug')
-def fn_debug(args, ctx):
-    if len(args) != 1:
-        return Error
-    return args[0]
 
 
 # ------------------------------------------- arguments / environment

@@ -242,6 +242,71 @@ def substitute(node, consts):
     return node
 
 
+def children(node):
+    """The sub-expressions of node."""
+    t = node.__class__
+    if t is AttrRef:
+        return (node.base,) if node.base is not None else ()
+    if t is Binary:
+        return (node.left, node.right)
+    if t is Unary:
+        return (node.operand,)
+    if t is Paren:
+        return (node.expr,)
+    if t is Ternary:
+        return tuple(c for c in (node.cond, node.then, node.other) if c is not None)
+    if t is Subscript:
+        return (node.base, node.index)
+    if t is Call:
+        return node.args
+    if t is ListExpr:
+        return node.items
+    if t is AdExpr:
+        return tuple(e for _, e in node.attrs)
+    return ()
+
+
+def post_order(node):
+    """node's sub-expressions, each before the node it is in, node last."""
+    for child in children(node):
+        yield from post_order(child)
+    yield node
+
+
+def clone(node):
+    """A copy of node's tree, every node new (none shares a compiled closure)."""
+    t = node.__class__
+    if t is Literal:
+        return Literal(node.value)
+    if t is RelTimeLiteral:
+        return RelTimeLiteral(node.value)
+    if t is AttrRef:
+        return AttrRef(clone(node.base) if node.base is not None else None, node.name,
+                       node.absolute)
+    if t is Binary:
+        return Binary(node.op, clone(node.left), clone(node.right))
+    if t is Unary:
+        return Unary(node.op, clone(node.operand))
+    if t is Paren:
+        return Paren(clone(node.expr))
+    if t is Ternary:
+        return Ternary(clone(node.cond), clone(node.then) if node.then is not None else None,
+                       clone(node.other))
+    if t is Subscript:
+        return Subscript(clone(node.base), clone(node.index))
+    if t is Call:
+        return Call(node.name, [clone(a) for a in node.args])
+    if t is ListExpr:
+        return ListExpr([clone(i) for i in node.items])
+    if t is AdExpr:
+        return AdExpr([(n, clone(e)) for n, e in node.attrs])
+    if t is Instance:
+        return clone(node.tree)
+    if t is AdRef:
+        return AdRef(node.ad)
+    return node
+
+
 def materialize(node):
     """A plain tree for node (an Instance's tree; any other node itself)."""
     return node.tree if node.__class__ is Instance else node

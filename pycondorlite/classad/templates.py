@@ -24,7 +24,9 @@ _LITERALS = re.compile(
     r"|(?<![\w.\-])(?P<n>(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?)(?![\w.])",
     re.S)
 
-_TIME_CALL = re.compile(r"(?i)(?:abs|rel)time")
+# absTime("...") is read at parse time (its string must stay in the text);
+# debug(...) compiles its own copy of its argument (literals in place)
+_NOT_TEMPLATED = re.compile(r"(?i)(?:abs|rel)time|debug")
 _templates = {}
 _MAX = 100000
 _NONE = (None, 0)
@@ -34,32 +36,9 @@ def _count_params(node, n=0):
     t = node.__class__
     if t is N.Param:
         return n + 1
-    for child in _children(node):
+    for child in N.children(node):
         n = _count_params(child, n)
     return n
-
-
-def _children(node):
-    t = node.__class__
-    if t is N.AttrRef:
-        return (node.base,) if node.base is not None else ()
-    if t is N.Binary:
-        return (node.left, node.right)
-    if t is N.Unary:
-        return (node.operand,)
-    if t is N.Paren:
-        return (node.expr,)
-    if t is N.Ternary:
-        return tuple(c for c in (node.cond, node.then, node.other) if c is not None)
-    if t is N.Subscript:
-        return (node.base, node.index)
-    if t is N.Call:
-        return node.args
-    if t is N.ListExpr:
-        return node.items
-    if t is N.AdExpr:
-        return tuple(e for _, e in node.attrs)
-    return ()
 
 
 # Without backslashes, quoted names or comments a simpler pattern is
@@ -71,8 +50,8 @@ _SIMPLE = re.compile(r'(?=["0-9])("[^"\n]*"|(?<![\w.\-])(?:0|[1-9][0-9]{0,17})(?
 
 def parse_templated(text, old_syntax, old_semantics):
     """The tree of text through a template, or None (parse the text itself)."""
-    if "\x01" in text or _TIME_CALL.search(text):
-        return None     # absTime("...") is read at parse time: its string must stay
+    if "\x01" in text or _NOT_TEMPLATED.search(text):
+        return None
     if "\\" not in text and "'" not in text and "/*" not in text and "//" not in text:
         parts = _SIMPLE.split(text)     # text, literal, text, literal, ..., text
         if len(parts) == 1:

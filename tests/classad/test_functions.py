@@ -324,7 +324,6 @@ CASES = [
                                   [U], ['a'], [['a"b']], [['a\tb']])],
     *[('argsToList', a) for a in (['a b'], ["a 'b c'"], ["'it''s'"], [''], ['a b', 1],
                                   ["'a"], [U], [1], ['  a   b  '], ["a''b"])],
-    ('debug', [7]), ('debug', []),
     *[('userMap', a) for a in (['a', 'b'], ['a'], ['a', 'b', 'c'], ['a', 'b', 'c', 'd'],
                                [1, 'b'], ['a', U], ['a', 'b', U], ['a', 'b', 'c', 5],
                                ['a', 'b', 'c', U], ['a', 'b', 'c', 'd', 'e'], [1, 'b', 'c', 'd'],
@@ -541,7 +540,7 @@ E2E_TEXTS = [
     'string(relTime(90061))', 'string(absTime(0, 3600))', 'strcat(relTime(5), "x")',
     'absTime("2020-01-01T00:00:00Z")', 'isAbstime(absTime("2020-01-01T00:00:00Z"))',
     'relTime("1+01:01:01")', 'interval(relTime(3661))', 'int(relTime(5))',
-    'real(absTime(5))', 'isString(unparse(x))',
+    'real(absTime(5))', 'isString(unparse(x))', 'debug(7)', 'debug()', 'debug(1, 2)',
 ]
 
 
