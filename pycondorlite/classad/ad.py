@@ -44,12 +44,13 @@ def _from_python(value):
     if isinstance(value, ClassAd):
         return N.AdExpr([(value._names[k], e) for k, e in value._attrs.items()])
     if isinstance(value, Mapping):
-        pairs = []
+        pairs = {}      # lower-case name -> (first spelling, last value), as an ad keeps them
         for k, v in value.items():
             if not isinstance(k, str):
                 raise TypeError("ClassAd keys are strings")
-            pairs.append((k, _from_python(v)))
-        return N.AdExpr(pairs)
+            key = k.lower()
+            pairs[key] = (pairs[key][0] if key in pairs else k, _from_python(v))
+        return N.AdExpr(pairs.values())
     if not isinstance(value, (datetime.date, datetime.timedelta)):
         try:
             items = iter(value)

@@ -21,6 +21,9 @@ syntax ads); every later line is a request, answered by exactly one line:
                                        "old": [printOld() of each ad]}
   {"op": "match", "job": TEXT, "ad": TEXT} (old syntax) -> {"job_matches": ...,
       "ad_matches": ..., "symmetric": ..., "rank": the job's Rank with the ad as TARGET}
+  {"op": "convert", "py": PYTHON TEXT} -> the value stored in an ad and read back
+                                      (see do_convert)
+  {"op": "simplify", "expr": TEXT} -> {"repr", "str"} of ExprTree(TEXT).simplify()
 Output is flushed after each line, so the same worker serves a batch (all
 lines written at once) or a hypothesis test (one line at a time).
 """
@@ -158,10 +161,58 @@ def do_match(req):
             "symmetric": job.symmetricMatch(ad), "rank": normalize(rank.eval(job, ad))}
 
 
+def _python_value(text):
+    """The Python value text denotes, built with this implementation's classes."""
+    ns = {"datetime": datetime.datetime, "date": datetime.date, "timedelta": datetime.timedelta,
+          "timezone": datetime.timezone, "ClassAd": mod.ClassAd, "ExprTree": mod.ExprTree,
+          "Value": mod.Value}
+    return eval(text, ns)  # noqa: S307  (our own generated test values)
+
+
+def _attempt(fn):
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001
+        return ["exception", type(e).__name__]
+
+
+def do_convert(req):
+    """A Python value stored in an ad, and what comes back: printed (repr,
+    str, printOld, printJson), looked up, read (ad[k]) and evaluated."""
+    value = _python_value(req["py"])
+    ad = mod.ClassAd()
+    try:
+        ad["v"] = value
+    except Exception as e:  # noqa: BLE001
+        return ["exception", type(e).__name__]
+    out = {"repr": _printed(lambda: repr(ad)), "str": _printed(lambda: str(ad)),
+           "old": _printed(ad.printOld), "json": _printed(ad.printJson),
+           "lookup": _printed(lambda: repr(ad.lookup("v"))),
+           "get": _attempt(lambda: normalize(ad["v"])),
+           "eval": _attempt(lambda: normalize(ad.eval("v")))}
+    if isinstance(value, dict):
+        out["ctor"] = _attempt(lambda: repr(mod.ClassAd(_python_value(req["py"]))))
+    return out
+
+
+def do_simplify(req, scope, target):
+    """The literal an expression's value makes (simplify()), printed."""
+    try:
+        tree = mod.ExprTree(req["expr"])
+    except Exception:  # noqa: BLE001
+        return ["parse_error"]
+    s = tree.simplify(scope) if req.get("no_target") else tree.simplify(scope, target)
+    return {"repr": repr(s), "str": str(s)}
+
+
 def handle(req, scope, target):
     op = req["op"]
     if op == "eval":
         return do_eval(req, scope, target)
+    if op == "convert":
+        return do_convert(req)
+    if op == "simplify":
+        return do_simplify(req, scope, target)
     if op == "parse":
         return do_parse(req)
     if op == "parse_ads":
