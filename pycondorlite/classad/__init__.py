@@ -15,7 +15,7 @@ import gc
 from . import debugging
 from .ad import ClassAd, ExprTree
 from .errors import ClassAdException, ClassAdSyntaxError
-from .parsing import iter_new_ads, iter_old_ads, looks_new, read_old_ads
+from .parsing import looks_new, read_new_ads, read_old_ads
 from .printer import quote_string, unparse_value
 from .semantics import old_semantics
 from .value import Value, Undefined, Error
@@ -84,8 +84,9 @@ def _ads(text, parser, strict=False):
         ads, failure = _read_old(text, strict)
         return iter(ads) if failure is None else _hand_out(ads, failure)
     if parser == ParserType.New:
-        return (ClassAd._from_pairs(node.attrs)
-                for node, _ in iter_new_ads(text, old_semantics(), strict))
+        from_dicts = ClassAd._from_dicts
+        return (from_dicts(attrs, names)
+                for attrs, names in read_new_ads(text, old_semantics(), strict))
     raise ClassAdException("parser type %s is not supported" % parser.name)
 
 
@@ -96,8 +97,11 @@ def parseAds(input, parser=ParserType.Auto):
 
 def parseOne(input, parser=ParserType.Auto):
     """All the ads in input merged into one ClassAd."""
+    ads = list(_ads(_text_of(input), ParserType(parser)))
+    if len(ads) == 1:
+        return ads[0]
     result = ClassAd()
-    for ad in _ads(_text_of(input), ParserType(parser)):
+    for ad in ads:
         result.update(ad)
     return result
 

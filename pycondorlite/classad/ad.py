@@ -11,7 +11,7 @@ from . import printer
 from . import times
 from .compiler import Env, EvalFailure, compile_node
 from .errors import ClassAdException, ClassAdSyntaxError
-from .parsing import SharedNames, parse_exprtree_text, iter_new_ads
+from .parsing import SharedNames, first_new_ad, parse_exprtree_text
 from .semantics import old_semantics
 from .value import AbsTime, RelTime, Value
 
@@ -208,13 +208,10 @@ class ClassAd(MutableMapping):
             return
         if isinstance(input, str):
             try:
-                ads = list(iter_new_ads(input, old_semantics(), strict=True))
-                if len(ads) != 1:
-                    raise ClassAdSyntaxError("expected one ClassAd", 1, 1, input)
+                self._attrs, self._names = first_new_ad(input, old_semantics())
             except ClassAdSyntaxError as e:
                 debugging.record_error(e)
                 raise
-            self._set_pairs(ads[0][0].attrs)
             return
         raise TypeError("input must be None, str, or dict")
 

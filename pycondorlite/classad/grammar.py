@@ -115,7 +115,7 @@ def _number_end(t):
     nxt = t.lexer.lexdata[t.lexer.lexpos:t.lexer.lexpos + 1]
     if nxt and (nxt.isdigit() or nxt in ".eE"):
         line, col = position(t.lexer.lexdata, t.lexpos)
-        raise ClassAdSyntaxError("malformed number", line, col, t.lexer.lexdata)
+        raise ClassAdSyntaxError("malformed number", line, col, t.lexer.lexdata, t.lexpos)
 
 
 def t_REAL(t):
@@ -644,6 +644,22 @@ def _drop_failed_middle(text, pos, old_strings, old_semantics):
     if question is None or colon is None:
         return None
     return text[:question + 1] + text[colon:]
+
+
+def token_end(text, pos, old_strings=False, old_semantics=False):
+    """Where the first token at or after text[pos] ends, or None when there
+    is none (or no token can start there)."""
+    lx = _lexer.clone()
+    lx.old_strings = old_strings
+    lx.old_semantics = old_semantics
+    lx.param_count = 0
+    lx.input(text)
+    lx.lexpos = pos
+    try:
+        tok = lx.token()
+    except ClassAdSyntaxError:
+        return None
+    return lx.lexpos if tok is not None else None
 
 
 def tokenize(text, old_strings=False, old_semantics=False):

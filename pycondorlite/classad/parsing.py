@@ -431,47 +431,175 @@ def _iter_old_lines(text, old_semantics=True, strict=False, first_line=1):
 # --- new syntax ---------------------------------------------------------------
 
 def _ad_end(text, start, old_semantics):
-    """Offset just past the ``]`` closing the ad that opens at text[start]."""
+    """Offset just past the ``]`` closing the ad that opens at text[start]
+    (the end of the text if none does, or if a token cannot be read on the
+    way: the grammar then finds the first error in order)."""
     depth = 0
-    for tok in grammar.tokenize(text[start:], False, old_semantics):
-        if tok.type == "LBRACKET":
-            depth += 1
-        elif tok.type == "RBRACKET":
-            depth -= 1
-            if depth == 0:
-                return start + tok.lexpos + 1
+    try:
+        for tok in grammar.tokenize(text[start:], False, old_semantics):
+            if tok.type == "LBRACKET":
+                depth += 1
+            elif tok.type == "RBRACKET":
+                depth -= 1
+                if depth == 0:
+                    return start + tok.lexpos + 1
+    except ClassAdSyntaxError:
+        pass
     return len(text)
 
 
 _SKIP = re.compile(r'(?:\s+|/\*.*?\*/|//[^\n]*)*', re.S)
 
+# The fast path for new-syntax ads (``[ a = 1; b = "x"; c = a + 1 ]``), on
+# fresh text: regular expressions find the ad, its attributes and their plain
+# literals at C speed; any other value is parsed by the grammar (through
+# parse_expr, by template). An ad it does not take -- comments, nested ads or
+# subscripts, quoted names, escapes it does not read, anything odd -- goes to
+# the grammar whole, so the grammar stays the definition of the language
+# (tests/classad/test_fast_new_syntax.py checks that the two agree).
+_NEW_AD = re.compile(r'\[((?:[^\]\["\'/]++|"(?:[^"\\]|\\.)*+"|/(?![/*]))*+)\]', re.S)
+_WS = "[ \\t\\r\\n\\f\\v]*+"
+_END = "(?=" + _WS + "(?:;|\\Z))"
+_NEW_ATTR = re.compile(
+    _WS + "(?:"
+    "([A-Za-z_][A-Za-z0-9_]*+)" + _WS + "=" + _WS + "(?:"
+    '("[^"\\\\]*+")' + _END +                                   # 2: a string without escapes
+    "|(-?(?:0|[1-9][0-9]{0,17}))" + _END +                       # 3: an integer
+    "|(-?(?:[0-9]*+\\.[0-9]++(?:[eE][+-]?[0-9]++)?|[0-9]++[eE][+-]?[0-9]++))" + _END +  # 4: a real
+    '|((?:[^;"]++|"(?:[^"\\\\]|\\\\.)*+")++)'                      # 5: any other expression
+    ")" + _WS + "(?:;|\\Z)"
+    "|(;)"                                                       # 6: a semicolon more
+    "|([^;]++;?))",                                              # 7: what the fast path leaves
+    re.S)
+_RESERVED_NAMES = frozenset(("true", "false", "undefined", "error", "is", "isnt"))
+_new_shapes = {}    # tuple of an ad's spellings -> (names, keys), or None: not for the fast path
+_NEW_SHAPES_MAX = 1000
 
-def iter_new_ads(text, old_semantics=True, strict=False):
-    """Yield (AdExpr, end_offset) for each ``[...]`` ad in text."""
+
+def _new_shape_of(spellings):
+    """(shared dict of spellings, each attribute's key) of an ad spelt so,
+    or None when a name is a reserved word (the grammar refuses it)."""
+    found = _new_shapes.get(spellings, False)
+    if found is False:
+        keys = [s.lower() for s in spellings]
+        found = None
+        if _RESERVED_NAMES.isdisjoint(keys):
+            names = SharedNames()
+            for key, spelling in zip(keys, spellings):
+                names.setdefault(key, spelling)     # a name's first spelling stays
+            found = (names, keys)
+        if len(_new_shapes) < _NEW_SHAPES_MAX:
+            _new_shapes[spellings] = found
+    return found
+
+
+def _fast_new_ad(text, pos, old_semantics):
+    """(attrs, names, end) of the plain new-syntax ad at text[pos], or None
+    when it is not one the fast path takes (the grammar reads it then)."""
+    m = _NEW_AD.match(text, pos)
+    if m is None:
+        return None
+    found = _NEW_ATTR.findall(m.group(1))
+    spellings = tuple([f[0] for f in found if f[0]])
+    if len(spellings) + sum(1 for f in found if f[5]) != len(found) or not spellings:
+        return None     # something it does not read, or an ad of semicolons alone
+    shape = _new_shape_of(spellings)
+    if shape is None:
+        return None
+    names, keys = shape
+    literal = N.Literal
+    try:
+        trees = [literal(s[1:-1]) if s else literal(int(i)) if i else literal(float(r)) if r
+                 else parse_expr(x.rstrip(), False, old_semantics)
+                 for name, s, i, r, x, _, _ in found if name]
+    except ClassAdSyntaxError:
+        return None     # the grammar says where
+    return dict(zip(keys, trees)), names, m.end()
+
+
+_UNREADABLE = "Unable to parse input stream into a ClassAd."
+
+
+def read_new_ads(text, old_semantics=True, strict=False):
+    """Yield (attrs, names) for each ``[...]`` ad in text, as classad2's
+    parseAds reads a new-syntax stream: attrs maps lower-case names to trees,
+    names lower-case names to their spelling. What is no ad ends the reading
+    when it runs to the end of the text, and is an error (ClassAdException,
+    after the ads before it) when more follows; so is an empty ad, which is
+    not handed out. Strict (the command-line tools): anything but ads raises
+    ClassAdSyntaxError, saying where."""
     pos = 0
+    n = len(text)
     while True:
         pos = _SKIP.match(text, pos).end()
-        if pos >= len(text):
+        if pos >= n:
             return
         if text[pos] != "[":
             if strict:
                 line, col = grammar.position(text, pos)
                 raise ClassAdSyntaxError("expected '['", line, col, text)
+            if _token_end(text, pos, old_semantics) >= n:
+                return
+            raise ClassAdException(_UNREADABLE)
+        read = _fast_new_ad(text, pos, old_semantics)
+        if read is None:
+            try:
+                read = _grammar_new_ad(text, pos, old_semantics)
+            except ClassAdSyntaxError as e:
+                if strict:
+                    raise
+                if e.pos is None or _token_end(text, pos + e.pos, old_semantics) >= n:
+                    return
+                raise ClassAdException(_UNREADABLE) from None
+        attrs, names, pos = read
+        if not attrs and not strict:
+            # an empty ad ends the reading if the text ends with it or with
+            # one more token, as classad2's reader takes it
+            after = len(text) - len(text[pos:].lstrip())
+            if after < n and _token_end(text, after, old_semantics) < n:
+                raise ClassAdException(_UNREADABLE)
             return
-        try:
-            end = _ad_end(text, pos, old_semantics)
-            node = parse_expr(text[pos:end], False, old_semantics)
-        except ClassAdSyntaxError as e:
-            if strict:
-                raise
-            return
-        if node.__class__ is not N.AdExpr:
-            if strict:
-                line, col = grammar.position(text, pos)
-                raise ClassAdSyntaxError("not a ClassAd", line, col, text)
-            return
-        yield node, end
-        pos = end
+        yield attrs, names
+
+
+def first_new_ad(text, old_semantics=True):
+    """(attrs, names) of the ad text starts with (space and comments before
+    it skipped, anything after it ignored, as ClassAd(text) reads it);
+    ClassAdSyntaxError when there is none."""
+    pos = _SKIP.match(text).end()
+    if text[pos:pos + 1] != "[":
+        line, col = grammar.position(text, pos)
+        raise ClassAdSyntaxError("expected '['", line, col, text)
+    read = _fast_new_ad(text, pos, old_semantics) or _grammar_new_ad(text, pos, old_semantics)
+    return read[0], read[1]
+
+
+def _token_end(text, pos, old_semantics):
+    """Where the token at text[pos] ends (pos + 1 when none starts there;
+    the end of the text for a string or quoted name left open)."""
+    end = grammar.token_end(text, pos, False, old_semantics)
+    if end is None:
+        quote = text[pos:pos + 1]
+        if quote in ('"', "'"):     # a string (or name) that does not read: where it closes
+            m = re.compile(quote + r"(?:[^%s\\]|\\.)*" % quote + quote, re.S).match(text, pos)
+            return m.end() if m else len(text)
+        return pos + 1
+    return end
+
+
+def _grammar_new_ad(text, pos, old_semantics):
+    """(attrs, names, end) of the ad at text[pos], as the grammar reads it."""
+    end = _ad_end(text, pos, old_semantics)
+    node = grammar.parse(text[pos:end], False, old_semantics)
+    if node.__class__ is not N.AdExpr:
+        line, col = grammar.position(text, pos)
+        raise ClassAdSyntaxError("not a ClassAd", line, col, text)
+    attrs, names = {}, {}
+    for name, tree in node.attrs:
+        key = name.lower()
+        attrs[key] = tree
+        names.setdefault(key, name)
+    return attrs, names, end
 
 
 _exprtree_cache = {}

@@ -763,6 +763,62 @@ def parse_corpus(n, seed):
     return out
 
 
+# -- new-syntax ads (the fast reader against the grammar) --------------------
+
+AD_NAMES = ["Name", "name", "NAME", "MyType", "Requirements", "Rank", "Memory", "x", "X", "a_1",
+            "_b", "image_key", "true", "ERROR", "is", "isnt", "undefined", "parent", "'quoted'",
+            "'a b'", "TARGET", "my"]
+AD_VALUES = ['"plain"', '""', '"with \\"quote\\""', '"tab\\there"', '"\\101"', '"semi;colon"',
+             '"close]bracket"', '"open[bracket"', '"slash//slash"', '"star/*star*/"', "'single'",
+             "0", "7", "-7", "- 7", "007", "0x1F", "09", "123456789012345678",
+             "1234567890123456789", "9223372036854775807", "-9223372036854775808", "1.5",
+             "-0.0", ".5", "5.", "1e3", "1E+3", "-2.5e-3", "1e400", "1.5.5", "true", "FALSE",
+             "Undefined", "error", "a + 1", "TARGET.x", "{1, 2}", "[a = 1; b = a]", "x[0]",
+             "x ? 1 : 2", "x ?: 2", "x ? 1 + : y", "absTime(\"2020-01-01T00:00:00Z\")",
+             'relTime("1d")', "absTime(\"bad\")", "f(1, \"a;b\")", "1 /* c */ + 2", "1 // c",
+             "a / b", "(1", "1)", "", "=", "1 2", '"a" "b"', "-.5", "+1"]
+
+
+PLAIN_AD_NAMES = [n for n in AD_NAMES if n[0] != "'" and n.lower() not in (
+    "true", "error", "is", "isnt", "undefined")]
+PLAIN_AD_VALUES = [v for v in AD_VALUES if not any(c in v for c in "[]'/") and v not in ("", "=")]
+
+
+def new_syntax_ad(rnd, g):
+    """The text of one new-syntax ad: names and values as the grammar reads
+    them (and as it does not), separators, space, sometimes a mutation.
+    Half of them are plain: no name or value the fast reader leaves."""
+    parts = []
+    plain = rnd.random() < 0.5
+    for _ in range(rnd.randint(0, 6)):
+        name = rnd.choice(PLAIN_AD_NAMES if plain else AD_NAMES)
+        x = rnd.random()
+        if x < 0.5:
+            value = rnd.choice(PLAIN_AD_VALUES if plain else AD_VALUES)
+        elif x < 0.9:
+            value = g.expr(2).text
+        else:
+            value = g.time_lit().text
+        space = rnd.choice(["", " ", "  ", "\n", "\t"])
+        parts.append("%s%s=%s%s" % (name, space, space, value))
+    seps = [rnd.choice(["; ", ";", ";\n", " ; ", ";; "]) for _ in parts]
+    body = "".join(p + (seps[i] if i < len(parts) - 1 else "") for i, p in enumerate(parts))
+    if rnd.random() < 0.15:
+        body = rnd.choice([";", " ; ", ";;"]) + body
+    if rnd.random() < 0.15:
+        body += rnd.choice([";", " ;", ";;"])
+    text = "[" + rnd.choice(["", " ", "\n  "]) + body + rnd.choice(["", " ", "\n"]) + "]"
+    if rnd.random() < 0.15:
+        text, _ = mutate(text, rnd)
+    return text
+
+
+def new_syntax_corpus(n, seed):
+    rnd = random.Random(seed)
+    g = Generator(rnd, max_depth=2)
+    return [new_syntax_ad(rnd, g) for _ in range(n)]
+
+
 # -- Python values stored in ads (the conversion differential) ---------------
 
 PY_ATOMS = [

@@ -17,7 +17,8 @@ syntax ads); every later line is a request, answered by exactly one line:
                                       MY = scope alone if "no_target" is true
   {"op": "parse", "expr": TEXT}    -> {"ok": bool, "unparse": TEXT or null, and if ok
                                        "old", "json" (printOld/printJson of [X = expr]), "roundtrip"}
-  {"op": "parse_ads", "text": TEXT} -> {"ok": bool, "ads": [normalized ad, ...] or null,
+  {"op": "parse_ads", "text": TEXT[, "parser": "old" | "new"]} -> {"ok": bool,
+                                       "ads": [normalized ad, ...] or null,
                                        "old": [printOld() of each ad]}
   {"op": "match", "job": TEXT, "ad": TEXT} (old syntax) -> {"job_matches": ...,
       "ad_matches": ..., "symmetric": ..., "rank": the job's Rank with the ad as TARGET}
@@ -146,8 +147,9 @@ def do_parse(req):
 
 
 def do_parse_ads(req):
+    parser = OLD_PARSER if req.get("parser", "old") == "old" else mod.ParserType.New
     try:
-        ads = list(mod.parseAds(req["text"], OLD_PARSER))
+        ads = list(mod.parseAds(req["text"], parser))
     except Exception:  # noqa: BLE001
         return {"ok": False, "ads": None}
     return {"ok": True, "ads": [normalize(ad) for ad in ads],

@@ -122,7 +122,10 @@ def _known_cases():
 
 
 def _read_alike(harness, kind, text, mode):
-    req = {"op": "parse", "expr": text} if kind == "expr" else {"op": "parse_ads", "text": text}
+    if kind == "expr":
+        req = {"op": "parse", "expr": text}
+    else:
+        req = {"op": "parse_ads", "text": text, "parser": "new" if kind == "new_ads" else "old"}
     r = harness.run_batch("classad2", mode, [req])[0]
     o = harness.run_batch("ours", mode, [req])[0]
     assert outcome(r) == outcome(o), "classad2: %s, ours: %s" % (r, o)
