@@ -10,7 +10,6 @@ STRICT_CLASSAD_EVALUATION is true (see semantics.py).
 """
 
 import enum
-import gc
 
 from . import debugging
 from .ad import ClassAd, ExprTree
@@ -49,26 +48,16 @@ def _text_of(input):
 def _read_old(text, strict):
     """(ads, failure): the old-syntax ads of text, and the exception that
     ended the reading (classad2 raises it after handing out the ads before)."""
-    # Thousands of small ads: read them all with the cyclic garbage collector
-    # paused (they hold no cycles, and its passes over the growing heap would
-    # cost more than the reading).
     failure = None
-    enabled = gc.isenabled()
-    gc.disable()
     try:
-        try:
-            read = read_old_ads(text, old_semantics(), strict)
-        except ClassAdSyntaxError:
-            raise
-        except ClassAdException as e:
-            failure = e
-            read = getattr(e, "partial", [])
-        from_dicts = ClassAd._from_dicts
-        ads = [from_dicts(attrs, names) for attrs, names in read]
-    finally:
-        if enabled:
-            gc.enable()
-    return ads, failure
+        read = read_old_ads(text, old_semantics(), strict)
+    except ClassAdSyntaxError:
+        raise
+    except ClassAdException as e:
+        failure = e
+        read = getattr(e, "partial", [])
+    from_dicts = ClassAd._from_dicts
+    return [from_dicts(attrs, names) for attrs, names in read], failure
 
 
 def _hand_out(ads, failure):

@@ -19,6 +19,7 @@ import time
 
 from . import debugging
 from . import nodes as N
+from .caches import ENTRY, Cache, text_size
 from . import times
 from .functions import EXACT_CASE_NAMES, FUNCTIONS
 from .functions import EvalFailed as _FnEvalFailed
@@ -940,7 +941,7 @@ def _c_call(node):
     bad_count = not (lo <= len(args) <= hi)
 
     if name in _MEMO_FUNCTIONS:
-        memo = {}
+        memo = Cache(256 * 1024)
 
         def memo_call(env):
             values = []
@@ -960,9 +961,7 @@ def _c_call(node):
             r = memo.get(key, memo)
             if r is memo:
                 r = _apply(fn, values, env)
-                if len(memo) >= 256:
-                    memo.clear()
-                memo[key] = r
+                memo.learn(key, r, 2 * text_size(key) + ENTRY)
             return r
         return memo_call
 

@@ -4,15 +4,15 @@ ads separated by blank lines, ``#`` comments)."""
 
 import operator
 import re
-from itertools import compress, count, islice
+from itertools import compress, count, repeat
 
 from . import grammar
+from .caches import MIB, TREE_PER_CHAR, Cache, text_size, tree_size
 from .templates import parse_templated
 from . import nodes as N
 from .errors import ClassAdException, ClassAdSyntaxError
 
-_cache = {}
-_CACHE_MAX = 200000
+_cache = Cache(32 * MIB, second_chance=True)   # (text, old syntax?, old semantics?) -> tree
 
 
 def parse_expr(text, old_syntax=False, old_semantics=False):
@@ -23,9 +23,7 @@ def parse_expr(text, old_syntax=False, old_semantics=False):
         node = parse_templated(text, old_syntax, old_semantics)
         if node is None:
             node = grammar.parse(text, old_syntax, old_semantics)
-        if len(_cache) >= _CACHE_MAX:
-            _cache.clear()
-        _cache[key] = node
+        _cache.learn(key, node, tree_size(text))
     return node
 
 
@@ -92,7 +90,8 @@ def parse_old_line(line, old_semantics=True):
     return name, node
 
 
-_rhs_cache = {True: {}, False: {}}   # old_semantics -> {rhs text: tree}
+_rhs_cache = {True: Cache(16 * MIB, second_chance=True),       # old semantics? ->
+              False: Cache(16 * MIB, second_chance=True)}      # {rhs text: tree}
 
 
 def _rhs_tree(rhs, old_semantics):
@@ -102,16 +101,14 @@ def _rhs_tree(rhs, old_semantics):
         node = _fast_literal(rhs)
         if node is None:
             node = parse_expr(rhs, True, old_semantics)
-        if len(cache) >= _CACHE_MAX:
-            cache.clear()
-        cache[rhs] = node
+        cache.learn(rhs, node, tree_size(rhs))
     return node
 
 
 _BLANK = ("", "")
 _COMMENT = ("#", "#")
 _OTHER = ("?", "?")
-_left_cache = {}     # text left of the first '=' -> (key, name) | _COMMENT | _OTHER
+_left_cache = Cache(4 * MIB)    # text left of the first '=' -> (key, name) | _COMMENT | _OTHER
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -123,8 +120,7 @@ def _classify_left(left):
         kind = (s.lower(), s)
     else:
         kind = _OTHER
-    if len(_left_cache) < 100000:
-        _left_cache[left] = kind
+    _left_cache.learn(left, kind, 2 * text_size(left) + 150)
     return kind
 
 
@@ -140,21 +136,27 @@ def _more_after(text, nlines):
 
 
 # Lines seen before, whole: the ones learnt first (the lines every ad
-# shares) stay; a small dict is also a fast one.
-_LINE_CACHE_MAX = 50000
+# shares) stay when the budget is spent.
+_LINE_BUDGET = 32 * MIB
 _BLANK_LINE = ("", None, "")
 _BAD_LINE = ("\0", None, "\0")      # a line that is no attribute
 _COMMENT_LINE = ("#", None, "#")
-_line_cache = {True: {}, False: {}}   # old_semantics -> {line: (key, tree, name)}
+_line_cache = {True: Cache(_LINE_BUDGET, keep_first=True, second_chance=True),   # old semantics?
+               False: Cache(_LINE_BUDGET, keep_first=True, second_chance=True)}  # -> {line: entry}
+
+
+def _line_size(line):
+    """What a line's entry holds: the line, its tree, the entry."""
+    return tree_size(line) + 64
 
 
 def _learn_line(cache, line, entry):
-    if len(cache) < _LINE_CACHE_MAX:     # when full, the lines learnt first stay
-        cache[line] = entry
+    cache.learn(line, entry, _line_size(line))
 
 
 _SEP = re.compile(r"\n[ \t\r\f\v]*\n")
-_name_pairs = {}     # attribute spelling -> (lower-case key, the spelling)
+_name_pairs = Cache(2 * MIB)     # attribute spelling -> (lower-case key, the spelling)
+_PAIR_SIZE = 300                 # an entry: the spelling, its lower case, the pair
 # A whole line `Name = "text"` (no escapes), else the catch-all (groups
 # empty); each line ends in a newline. (Possessive quantifiers: a line that
 # is not one fails without backtracking.)
@@ -168,9 +170,9 @@ class SharedNames(dict):
     __slots__ = ()
 
 
-def _line_entry(line, old_semantics, lines_seen):
-    """(key, tree, name), _COMMENT_LINE or _BLANK_LINE for one line, learnt
-    for next time; None for a line that is not an attribute (a bad line)."""
+def _line_entry(line, old_semantics):
+    """(key, tree, name), _COMMENT_LINE or _BLANK_LINE for one line; None
+    for a line that is not an attribute (a bad line)."""
     left, eq, rhs = line.partition("=")
     if not eq:
         s = left.strip()
@@ -200,53 +202,60 @@ def _line_entry(line, old_semantics, lines_seen):
             except ClassAdSyntaxError:
                 return None
             entry = (name.lower(), node, name)
-    if entry is not None and len(lines_seen) < _LINE_CACHE_MAX:
-        lines_seen[line] = entry
     return entry
 
 
 def _learn_lines(new_lines, old_semantics, lines_seen):
-    """The entries of new_lines (lines not seen before), in order; learnt
-    for next time.
+    """(trees, spellings) of new_lines (lines not seen before), in order;
+    the lines met before are learnt for next time (see caches.py).
 
     Most lines of a provider ad are `Name = "text"`: one regular expression
     over all the new lines finds those (one match a line, the others match
-    its catch-all), and a list comprehension makes their entries; the rest
-    go through _line_entry one by one. A bad line gets _BAD_LINE, for the ad's
-    reader to see."""
+    its catch-all), and list comprehensions make their trees; the rest go
+    through _line_entry one by one. A bad line gets spelling "\0" (and no
+    tree), for the ad's reader to see. No tuple is made for a line that is
+    not learnt (what lives on until the reading ends, the garbage collector
+    visits)."""
     found = _STRING_LINES.findall("\n".join(new_lines) + "\n")
-    if len(found) == len(new_lines):
-        # every ad spells its names alike: one (key, name) pair a spelling,
-        # shared by all the ads (fewer strings kept)
-        if len(_name_pairs) > 10000:
-            _name_pairs.clear()
-        pair, add = _name_pairs.get, _name_pairs.setdefault
-        literal = N.Literal
-        entries = [((k := pair(name) or add(name, (name.lower(), name)))[0], literal(value), k[1])
-                   if name else None
-                   for name, value in found]
-    else:   # cannot happen (one match a line); the careful way all the same
-        entries = [None] * len(new_lines)
+    if len(found) != len(new_lines):    # cannot happen (one match a line)
+        found = [("", "")] * len(new_lines)
+    # every ad spells its names alike: one (key, spelling) pair a spelling,
+    # shared by all the ads (fewer strings kept)
+    _name_pairs.room(len(found) * _PAIR_SIZE)   # past its budget, it forgets
+    before = len(_name_pairs)
+    pair, add = _name_pairs.get, _name_pairs.setdefault
+    pairs = [pair(name) or add(name, (name.lower(), name)) if name else None
+             for name, _ in found]
+    _name_pairs.held += (len(_name_pairs) - before) * _PAIR_SIZE
+    literal = N.Literal
+    trees = [literal(value) if name else None for name, value in found]
     bad = False
     i = -1
     try:
         while True:
-            i = entries.index(None, i + 1)
-            entry = _line_entry(new_lines[i], old_semantics, lines_seen)
+            i = pairs.index(None, i + 1)
+            entry = _line_entry(new_lines[i], old_semantics)
             if entry is None:
-                entries[i] = _BAD_LINE
+                entry = _BAD_LINE
                 bad = True
-            else:
-                entries[i] = entry
+            pairs[i] = (entry[0], entry[2])
+            trees[i] = entry[1]
     except ValueError:
         pass
-    room = _LINE_CACHE_MAX - len(lines_seen)
-    if room > 0:
-        # a bad line is never learnt: the line-by-line reader must see it afresh
-        items = zip(new_lines, entries) if not bad else \
-            ((line, e) for line, e in zip(new_lines, entries) if e is not _BAD_LINE)
-        lines_seen.update(islice(items, room))
-    return entries
+    spellings = list(map(_SECOND, pairs))
+    # the lines met before are learnt (a bad line never is: the line-by-line
+    # reader must see it afresh)
+    met = lines_seen.met_before(new_lines)
+    if True in met:
+        keys = [line for line, again, sp in zip(new_lines, met, spellings) if again and sp != "\0"]
+        entries = [(p[0], t, p[1]) for p, t, again in zip(pairs, trees, met)
+                   if again and p[1] != "\0"]
+        size = len(keys) * (tree_size("") + 64) + (TREE_PER_CHAR + 1) * sum(map(len, keys))
+        lines_seen.learn_many(keys, entries, size)
+    return trees, spellings
+
+
+_SECOND = operator.itemgetter(1)
 
 
 def iter_old_ads(text, old_semantics=True, strict=False, first_line=1):
@@ -272,28 +281,32 @@ def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
     """
     lines_seen = _line_cache[old_semantics]
     lines = text.split("\n")
-    hits = list(map(lines_seen.get, lines))
-    if None in hits:
-        # Learn the lines not seen before and put their entries in place.
-        new = list(map(operator.not_, hits))
+    hits = list(map(lines_seen.get, lines, repeat(_UNSEEN)))
+    spellings = list(map(_SPELLING, hits))
+    trees = list(map(_TREE, hits))
+    if _UNSEEN in hits:
+        # Read the lines not seen before and put their trees and spellings in place.
+        new = list(map(operator.is_, hits, repeat(_UNSEEN)))
         new_lines = list(compress(lines, new))
         if len(new_lines) * 2 < len(lines):
             # a few new lines among known ones: each new one is (nearly
             # always) there once, and finding its twins would cost more
-            entries = _learn_lines(new_lines, old_semantics, lines_seen)
-            for i, entry in zip(compress(count(), new), entries):
-                hits[i] = entry
+            new_trees, new_spellings = _learn_lines(new_lines, old_semantics, lines_seen)
+            for i, tree, spelling in zip(compress(count(), new), new_trees, new_spellings):
+                trees[i] = tree
+                spellings[i] = spelling
         else:
             # mostly new (a cold cache): lines recur within the text, each
-            # is learnt once; and the text is looked up again at C speed
+            # is read once; and the text is looked up again at C speed
             unique = list(dict.fromkeys(new_lines))
-            table = dict(zip(unique, _learn_lines(unique, old_semantics, lines_seen)))
-            hits = list(map(table.get, lines, hits))
+            new_trees, new_spellings = _learn_lines(unique, old_semantics, lines_seen)
+            trees = list(map(dict(zip(unique, new_trees)).get, lines, trees))
+            spellings = list(map(dict(zip(unique, new_spellings)).get, lines, spellings))
+    del hits
     n = len(lines)
     if lines[-1] == "":
         n -= 1          # the text's final newline
-    spellings = list(map(_SPELLING, hits))
-    trees = map(_TREE, hits)    # taken ad by ad, in step with a
+    trees = iter(trees)     # taken ad by ad, in step with a
     skip = next
     out = []
     a = 0
@@ -328,7 +341,8 @@ def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
 
 _SPELLING = operator.itemgetter(2)
 _TREE = operator.itemgetter(1)
-_shapes = {}     # tuple of an ad's spellings -> (names, keys, has comments)
+_UNSEEN = ("\1", None, "\1")       # a line not in the cache (until read)
+_shapes = Cache(8 * MIB)     # tuple of an ad's spellings -> (names, keys, has comments)
 
 
 def _shape_of(spellings):
@@ -344,8 +358,7 @@ def _shape_of(spellings):
                 names[key] = spelling
         names.pop("#", None)
         found = (names, keys, "#" in keys)
-        if len(_shapes) < 1000:
-            _shapes[shape] = found
+        _shapes.learn(shape, found, 400 * len(shape))
     return found
 
 
@@ -403,8 +416,7 @@ def _iter_old_lines(text, old_semantics=True, strict=False, first_line=1):
                     key, name = kind
                     attrs[key] = node
                     names.setdefault(key, name)
-                    if len(lines_seen) < _LINE_CACHE_MAX:
-                        lines_seen[line] = (key, node, name)
+                    _learn_line(lines_seen, line, (key, node, name))
                     continue
         if skipping:
             continue
@@ -418,8 +430,8 @@ def _iter_old_lines(text, old_semantics=True, strict=False, first_line=1):
             # libclassad ends the ad at a bad line and goes on with the next
             skipping = True
             continue
-        if eq and rhs not in rcache and len(rcache) < _CACHE_MAX:
-            rcache[rhs] = node
+        if eq:
+            rcache.learn(rhs, node, tree_size(rhs))
         key = name.lower()
         attrs[key] = node
         names.setdefault(key, name)
@@ -472,8 +484,7 @@ _NEW_ATTR = re.compile(
     "|([^;]++;?))",                                              # 7: what the fast path leaves
     re.S)
 _RESERVED_NAMES = frozenset(("true", "false", "undefined", "error", "is", "isnt"))
-_new_shapes = {}    # tuple of an ad's spellings -> (names, keys), or None: not for the fast path
-_NEW_SHAPES_MAX = 1000
+_new_shapes = Cache(8 * MIB)  # tuple of an ad's spellings -> (names, keys), or None: not for the fast path
 
 
 def _new_shape_of(spellings):
@@ -488,8 +499,7 @@ def _new_shape_of(spellings):
             for key, spelling in zip(keys, spellings):
                 names.setdefault(key, spelling)     # a name's first spelling stays
             found = (names, keys)
-        if len(_new_shapes) < _NEW_SHAPES_MAX:
-            _new_shapes[spellings] = found
+        _new_shapes.learn(spellings, found, 400 * len(spellings))
     return found
 
 
@@ -507,14 +517,31 @@ def _fast_new_ad(text, pos, old_semantics):
     if shape is None:
         return None
     names, keys = shape
-    literal = N.Literal
+    known = _new_literals.get
     try:
-        trees = [literal(s[1:-1]) if s else literal(int(i)) if i else literal(float(r)) if r
+        trees = [known(t) or _new_literal(t) if (t := s or i or r)
                  else parse_expr(x.rstrip(), False, old_semantics)
                  for name, s, i, r, x, _, _ in found if name]
     except ClassAdSyntaxError:
         return None     # the grammar says where
     return dict(zip(keys, trees)), names, m.end()
+
+
+# Literals by their text ("large", 2048, 1.5): one tree for a value that
+# recurs from ad to ad (fewer objects for the garbage collector to visit).
+# The values learnt first stay.
+_new_literals = Cache(8 * MIB, keep_first=True, second_chance=True)
+
+
+def _new_literal(text):
+    """The literal of a string, integer or real as the fast reader found it."""
+    if text[0] == '"':
+        node = N.Literal(text[1:-1])
+    elif "." in text or "e" in text or "E" in text:
+        node = N.Literal(float(text))
+    else:
+        node = N.Literal(int(text))
+    return _new_literals.learn(text, node, 2 * len(text) + 170)
 
 
 _UNREADABLE = "Unable to parse input stream into a ClassAd."
@@ -602,7 +629,7 @@ def _grammar_new_ad(text, pos, old_semantics):
     return attrs, names, end
 
 
-_exprtree_cache = {}
+_exprtree_cache = Cache(16 * MIB, second_chance=True)    # (text, old semantics?) -> tree
 
 
 def parse_exprtree_text(text, old_semantics):
@@ -628,9 +655,7 @@ def parse_exprtree_text(text, old_semantics):
         if not found:
             raise e from None
         node = found[-1]
-    if len(_exprtree_cache) >= _CACHE_MAX:
-        _exprtree_cache.clear()
-    _exprtree_cache[key] = node
+    _exprtree_cache.learn(key, node, tree_size(text))
     return node
 
 

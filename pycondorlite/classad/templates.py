@@ -15,6 +15,7 @@ import re
 
 from . import grammar
 from . import nodes as N
+from .caches import MIB, Cache, tree_size
 from .errors import ClassAdSyntaxError
 
 _LITERALS = re.compile(
@@ -27,8 +28,7 @@ _LITERALS = re.compile(
 # absTime("...") is read at parse time (its string must stay in the text);
 # debug(...) compiles its own copy of its argument (literals in place)
 _NOT_TEMPLATED = re.compile(r"(?i)(?:abs|rel)time|debug")
-_templates = {}
-_MAX = 100000
+_templates = Cache(16 * MIB)     # (template text, syntax, semantics) -> (tree, literals)
 _NONE = (None, 0)
 
 
@@ -89,9 +89,7 @@ def _instance(key_text, values, old_syntax, old_semantics):
             entry = (tree, _count_params(tree))
         except ClassAdSyntaxError:
             entry = _NONE
-        if len(_templates) >= _MAX:
-            _templates.clear()
-        _templates[key] = entry
+        _templates.learn(key, entry, tree_size(key_text))
     tree, count = entry
     if tree is None or count != len(values):
         return None
