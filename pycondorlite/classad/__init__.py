@@ -48,16 +48,12 @@ def _text_of(input):
 def _read_old(text, strict):
     """(ads, failure): the old-syntax ads of text, and the exception that
     ended the reading (classad2 raises it after handing out the ads before)."""
-    failure = None
     try:
-        read = read_old_ads(text, old_semantics(), strict)
+        return read_old_ads(text, old_semantics(), strict, make=ClassAd._from_dicts), None
     except ClassAdSyntaxError:
         raise
     except ClassAdException as e:
-        failure = e
-        read = getattr(e, "partial", [])
-    from_dicts = ClassAd._from_dicts
-    return [from_dicts(attrs, names) for attrs, names in read], failure
+        return getattr(e, "partial", []), e
 
 
 def _hand_out(ads, failure):

@@ -42,7 +42,7 @@ def _from_python(value):
     if isinstance(value, datetime.datetime):
         return N.Literal(times.from_datetime(value))
     if isinstance(value, ClassAd):
-        return N.AdExpr([(value._names[k], e) for k, e in value._attrs.items()])
+        return N.AdExpr([(value._names[k], N.as_node(e)) for k, e in value._attrs.items()])
     if isinstance(value, Mapping):
         pairs = {}      # lower-case name -> (first spelling, last value), as an ad keeps them
         for k, v in value.items():
@@ -75,6 +75,8 @@ def _atom_to_python(v):
 def _node_to_python(node, parent=None):
     """What ``ad[key]`` gives for a stored tree: a value if literal, else an ExprTree."""
     t = node.__class__
+    if t in N.BARE:
+        return node
     if t is N.Literal:
         return _atom_to_python(node.value)
     if t is N.RelTimeLiteral:
@@ -241,9 +243,10 @@ class ClassAd(MutableMapping):
 
     def _set_pairs(self, pairs):
         attrs, names = self._attrs, self._own_names()
+        stored = N.stored
         for name, node in pairs:
             key = name.lower()
-            attrs[key] = node
+            attrs[key] = stored(node)
             if key not in names:
                 names[key] = name
 
@@ -277,7 +280,7 @@ class ClassAd(MutableMapping):
     def __setitem__(self, key, value):
         if not isinstance(key, str):
             raise TypeError("ClassAd keys are strings")
-        node = _from_python(value)
+        node = N.stored(_from_python(value))
         k = key.lower()
         self._attrs[k] = node
         names = self._own_names()
@@ -310,7 +313,8 @@ class ClassAd(MutableMapping):
             return NotImplemented
         if self._attrs.keys() != other._attrs.keys():
             return False
-        return all(n == other._attrs[k] for k, n in self._attrs.items())
+        as_node = N.as_node
+        return all(as_node(n) == as_node(other._attrs[k]) for k, n in self._attrs.items())
 
     __hash__ = None
 
@@ -330,7 +334,7 @@ class ClassAd(MutableMapping):
         node = self._attrs.get(attr.lower())
         if node is None:
             raise KeyError(attr)
-        return ExprTree._wrap(node)
+        return ExprTree._wrap(N.as_node(node))
 
     def eval(self, attr):
         """The value of attr evaluated in this ad (KeyError if absent)."""
@@ -400,6 +404,7 @@ class ClassAd(MutableMapping):
 
 _new_env = Env.__new__
 _Literal = N.Literal
+_BARE = N.BARE
 _env_pool = []
 
 
@@ -411,7 +416,9 @@ def _requirements_hold(ad, target, old):
     node = ad._attrs.get("requirements")
     if node is None:
         return False
-    if node.__class__ is _Literal:
+    if node.__class__ in _BARE:
+        v = node
+    elif node.__class__ is _Literal:
         v = node.value
     else:
         if ad._parent is None:
@@ -455,7 +462,9 @@ def _match_pair(a, b, old):
             node = me._attrs.get("requirements")
             if node is None:
                 return False
-            if node.__class__ is _Literal:
+            if node.__class__ in _BARE:
+                v = node
+            elif node.__class__ is _Literal:
                 v = node.value
             else:
                 env.cur = env.my = env.root = me

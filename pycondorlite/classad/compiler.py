@@ -27,6 +27,7 @@ from .value import AbsTime, RelTime, Value
 
 UNDEF = Value.Undefined
 ERROR = Value.Error
+_BARE = N.BARE
 
 
 # A function that turns an argument it cannot evaluate into error rather
@@ -186,8 +187,12 @@ def run_node(node, env):
 
 
 def eval_attr(env, scope, key, node):
-    """Evaluate node, the value of attribute key of ad scope."""
-    if node.__class__ is N.Literal:
+    """Evaluate node, the value of attribute key of ad scope (a tree, or
+    the bare value an ad keeps for a plain literal)."""
+    t = node.__class__
+    if t in _BARE:
+        return node
+    if t is N.Literal:
         return node.value
     # like libclassad, a depth limit (not a search for loops) ends a
     # circular reference: evaluation fails
@@ -626,7 +631,10 @@ def _c_attrref(node):
             if scope is not None:
                 n = scope._attrs.get(key)
                 if n is not None:
-                    if n.__class__ is N.Literal:
+                    t = n.__class__
+                    if t in _BARE:
+                        return n
+                    if t is N.Literal:
                         return n.value
                     return eval_attr(env, scope, key, n)
                 if scope._parent is None:
@@ -645,7 +653,10 @@ def _c_attrref(node):
                         return UNDEF
                     n = other._attrs.get(key)
                     if n is not None:
-                        if n.__class__ is N.Literal:
+                        t = n.__class__
+                        if t in _BARE:
+                            return n
+                        if t is N.Literal:
                             return n.value
                         return eval_attr(env, other, key, n)
                     return lookup_in_scope(env, other, key, False)
@@ -665,7 +676,10 @@ def _c_attrref(node):
                 ad = env.target if bkey == "target" else scope
                 n = ad._attrs.get(key)
                 if n is not None:
-                    if n.__class__ is N.Literal:
+                    t = n.__class__
+                    if t in _BARE:
+                        return n
+                    if t is N.Literal:
                         return n.value
                     return eval_attr(env, ad, key, n)
                 return lookup_in_scope(env, ad, key, False)
@@ -1034,7 +1048,7 @@ def _f_unparse(node):
         while scope is not None:
             n = scope._attrs.get(ref.lname)
             if n is not None:
-                return pretty(n)
+                return pretty(N.as_node(n))
             scope = scope._parent
         return ""
     return unparse_

@@ -4,6 +4,12 @@ Nodes are immutable and shared: the parser caches them by source text, and
 each node caches its compiled closure in ``fn`` (see compiler.py). The tree
 keeps what the user wrote (parentheses, attribute-name case) so that
 printing gives back the same text HTCondor would print.
+
+An ad stores a plain literal -- a string, integer, real or boolean, most of
+a provider ad -- as the bare Python value, not as a Literal node: thousands
+of ads hold fewer objects (for memory and for the garbage collector to
+visit). ``stored(node)`` is the form an ad keeps, ``as_node(v)`` the tree of
+what an ad keeps; code that reads an ad's values takes either.
 """
 
 
@@ -45,6 +51,21 @@ class RelTimeLiteral(Node):
 
     def key(self):
         return ("reltime", self.value if self.value == self.value else "nan")
+
+
+BARE = frozenset((str, int, float, bool))   # the literals an ad keeps bare
+
+
+def stored(node):
+    """What an ad keeps for node: the bare value of a plain literal, else node."""
+    if node.__class__ is Literal and node.value.__class__ in BARE:
+        return node.value
+    return node
+
+
+def as_node(v):
+    """The tree of what an ad keeps (a bare value or a node)."""
+    return Literal(v) if v.__class__ in BARE else v
 
 
 class AttrRef(Node):

@@ -195,13 +195,13 @@ def _line_entry(line, old_semantics):
                         node = _rhs_tree(r, old_semantics)
                     except ClassAdSyntaxError:
                         return None
-            entry = (kind[0], node, kind[1])
+            entry = (kind[0], N.stored(node), kind[1])
         else:
             try:
                 name, node = parse_old_line(line.strip(), old_semantics)
             except ClassAdSyntaxError:
                 return None
-            entry = (name.lower(), node, name)
+            entry = (name.lower(), N.stored(node), name)
     return entry
 
 
@@ -216,19 +216,22 @@ def _learn_lines(new_lines, old_semantics, lines_seen):
     tree), for the ad's reader to see. No tuple is made for a line that is
     not learnt (what lives on until the reading ends, the garbage collector
     visits)."""
-    found = _STRING_LINES.findall("\n".join(new_lines) + "\n")
-    if len(found) != len(new_lines):    # cannot happen (one match a line)
-        found = [("", "")] * len(new_lines)
     # every ad spells its names alike: one (key, spelling) pair a spelling,
     # shared by all the ads (fewer strings kept)
-    _name_pairs.room(len(found) * _PAIR_SIZE)   # past its budget, it forgets
+    _name_pairs.room(len(new_lines) * _PAIR_SIZE)   # past its budget, it forgets
     before = len(_name_pairs)
     pair, add = _name_pairs.get, _name_pairs.setdefault
-    pairs = [pair(name) or add(name, (name.lower(), name)) if name else None
-             for name, _ in found]
+    pairs, trees = [], []
+    for k in range(0, len(new_lines), _CHUNK):
+        # (a chunk at a time: the matches' tuples go before there are many)
+        chunk = new_lines[k:k + _CHUNK]
+        found = _STRING_LINES.findall("\n".join(chunk) + "\n")
+        if len(found) != len(chunk):    # cannot happen (one match a line)
+            found = [("", "")] * len(chunk)
+        pairs += [pair(name) or add(name, (name.lower(), name)) if name else None
+                  for name, _ in found]
+        trees += [value if name else None for name, value in found]   # bare strings (nodes.py)
     _name_pairs.held += (len(_name_pairs) - before) * _PAIR_SIZE
-    literal = N.Literal
-    trees = [literal(value) if name else None for name, value in found]
     bad = False
     i = -1
     try:
@@ -247,15 +250,17 @@ def _learn_lines(new_lines, old_semantics, lines_seen):
     # reader must see it afresh)
     met = lines_seen.met_before(new_lines)
     if True in met:
-        keys = [line for line, again, sp in zip(new_lines, met, spellings) if again and sp != "\0"]
-        entries = [(p[0], t, p[1]) for p, t, again in zip(pairs, trees, met)
-                   if again and p[1] != "\0"]
+        if bad:
+            met = [again and sp != "\0" for again, sp in zip(met, spellings)]
+        keys = list(compress(new_lines, met))
+        entries = [(p[0], t, p[1]) for p, t in zip(compress(pairs, met), compress(trees, met))]
         size = len(keys) * (tree_size("") + 64) + (TREE_PER_CHAR + 1) * sum(map(len, keys))
         lines_seen.learn_many(keys, entries, size)
     return trees, spellings
 
 
 _SECOND = operator.itemgetter(1)
+_CHUNK = 500
 
 
 def iter_old_ads(text, old_semantics=True, strict=False, first_line=1):
@@ -264,9 +269,13 @@ def iter_old_ads(text, old_semantics=True, strict=False, first_line=1):
         yield attrs, names, 0
 
 
-def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
-    """[(attrs, names)] for the old-syntax ads in text: attrs maps lower-case
-    names to trees, names lower-case names to their spelling.
+def _pair(attrs, names):
+    return attrs, names
+
+
+def read_old_ads(text, old_semantics=True, strict=False, first_line=1, make=_pair):
+    """[make(attrs, names)] for the old-syntax ads in text: attrs maps
+    lower-case names to trees, names lower-case names to their spelling.
 
     Lenient (classad2's behaviour) unless strict: a bad line ends the ad
     (classad2's behaviour); strict: ClassAdSyntaxError naming the line.
@@ -282,31 +291,34 @@ def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
     lines_seen = _line_cache[old_semantics]
     lines = text.split("\n")
     hits = list(map(lines_seen.get, lines, repeat(_UNSEEN)))
-    spellings = list(map(_SPELLING, hits))
-    trees = list(map(_TREE, hits))
-    if _UNSEEN in hits:
-        # Read the lines not seen before and put their trees and spellings in place.
+    unseen = hits.count(_UNSEEN)
+    if not unseen:
+        spellings = list(map(_SPELLING, hits))
+        trees = map(_TREE, hits)
+    elif unseen * 2 < len(lines):
+        # a few new lines among known ones: each new one is (nearly always)
+        # there once, and finding its twins would cost more; their trees and
+        # spellings are put in place
         new = list(map(operator.is_, hits, repeat(_UNSEEN)))
-        new_lines = list(compress(lines, new))
-        if len(new_lines) * 2 < len(lines):
-            # a few new lines among known ones: each new one is (nearly
-            # always) there once, and finding its twins would cost more
-            new_trees, new_spellings = _learn_lines(new_lines, old_semantics, lines_seen)
-            for i, tree, spelling in zip(compress(count(), new), new_trees, new_spellings):
-                trees[i] = tree
-                spellings[i] = spelling
-        else:
-            # mostly new (a cold cache): lines recur within the text, each
-            # is read once; and the text is looked up again at C speed
-            unique = list(dict.fromkeys(new_lines))
-            new_trees, new_spellings = _learn_lines(unique, old_semantics, lines_seen)
-            trees = list(map(dict(zip(unique, new_trees)).get, lines, trees))
-            spellings = list(map(dict(zip(unique, new_spellings)).get, lines, spellings))
-    del hits
+        new_trees, new_spellings = _learn_lines(list(compress(lines, new)), old_semantics,
+                                                lines_seen)
+        spellings = list(map(_SPELLING, hits))
+        trees = list(map(_TREE, hits))
+        for i, tree, spelling in zip(compress(count(), new), new_trees, new_spellings):
+            trees[i] = tree
+            spellings[i] = spelling
+        trees = iter(trees)
+    else:
+        # mostly new (a cold cache): lines recur within the text, each is
+        # read once; and the text is looked up again at C speed
+        unique = list(dict.fromkeys(compress(lines, map(operator.is_, hits, repeat(_UNSEEN)))))
+        new_trees, new_spellings = _learn_lines(unique, old_semantics, lines_seen)
+        spellings = list(map(dict(zip(unique, new_spellings)).get, lines, map(_SPELLING, hits)))
+        trees = map(dict(zip(unique, new_trees)).get, lines, map(_TREE, hits))
     n = len(lines)
     if lines[-1] == "":
         n -= 1          # the text's final newline
-    trees = iter(trees)     # taken ad by ad, in step with a
+    # trees: taken ad by ad, in step with a
     skip = next
     out = []
     a = 0
@@ -324,7 +336,7 @@ def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
                 try:    # an empty ad, a blank line with spaces, a bad line
                     for attrs, names, _ in _iter_old_lines("\n".join(lines[a:]), old_semantics,
                                                            strict, first_line + a):
-                        out.append((attrs, names))
+                        out.append(make(attrs, names))
                 except ClassAdException as e:
                     e.partial = out     # the ads read before it
                     raise
@@ -334,7 +346,7 @@ def read_old_ads(text, old_semantics=True, strict=False, first_line=1):
         skip(trees, None)       # the blank line after the ad
         if comments:
             del attrs["#"]
-        out.append((attrs, names))
+        out.append(make(attrs, names))
         a = b + 1
     return out
 
@@ -414,6 +426,7 @@ def _iter_old_lines(text, old_semantics=True, strict=False, first_line=1):
                     node = rcache.get(rhs)
                 if node is not None:
                     key, name = kind
+                    node = N.stored(node)
                     attrs[key] = node
                     names.setdefault(key, name)
                     _learn_line(lines_seen, line, (key, node, name))
@@ -433,6 +446,7 @@ def _iter_old_lines(text, old_semantics=True, strict=False, first_line=1):
         if eq:
             rcache.learn(rhs, node, tree_size(rhs))
         key = name.lower()
+        node = N.stored(node)
         attrs[key] = node
         names.setdefault(key, name)
         _learn_line(lines_seen, line, (key, node, name))
@@ -517,31 +531,15 @@ def _fast_new_ad(text, pos, old_semantics):
     if shape is None:
         return None
     names, keys = shape
-    known = _new_literals.get
+    stored = N.stored
     try:
-        trees = [known(t) or _new_literal(t) if (t := s or i or r)
-                 else parse_expr(x.rstrip(), False, old_semantics)
+        # plain literals bare, as an ad keeps them (nodes.py)
+        trees = [s[1:-1] if s else int(i) if i else float(r) if r
+                 else stored(parse_expr(x.rstrip(), False, old_semantics))
                  for name, s, i, r, x, _, _ in found if name]
     except ClassAdSyntaxError:
         return None     # the grammar says where
     return dict(zip(keys, trees)), names, m.end()
-
-
-# Literals by their text ("large", 2048, 1.5): one tree for a value that
-# recurs from ad to ad (fewer objects for the garbage collector to visit).
-# The values learnt first stay.
-_new_literals = Cache(8 * MIB, keep_first=True, second_chance=True)
-
-
-def _new_literal(text):
-    """The literal of a string, integer or real as the fast reader found it."""
-    if text[0] == '"':
-        node = N.Literal(text[1:-1])
-    elif "." in text or "e" in text or "E" in text:
-        node = N.Literal(float(text))
-    else:
-        node = N.Literal(int(text))
-    return _new_literals.learn(text, node, 2 * len(text) + 170)
 
 
 _UNREADABLE = "Unable to parse input stream into a ClassAd."
@@ -624,7 +622,7 @@ def _grammar_new_ad(text, pos, old_semantics):
     attrs, names = {}, {}
     for name, tree in node.attrs:
         key = name.lower()
-        attrs[key] = tree
+        attrs[key] = N.stored(tree)
         names.setdefault(key, name)
     return attrs, names, end
 

@@ -108,8 +108,10 @@ def _atom(v, st):
 
 
 def unparse(node, st=NEW):
-    """One-line text of an expression tree."""
+    """One-line text of an expression tree (or of the bare value an ad keeps)."""
     t = type(node)
+    if t in N.BARE:
+        return _atom(node, st)
     if t is N.Instance:
         node = node.tree
         t = type(node)
@@ -190,6 +192,8 @@ def unparse_value_old(value):
 def pretty(node, level=0):
     """``str(ExprTree)``: like unparse, but lists and ads spread over lines."""
     t = type(node)
+    if t in N.BARE:
+        return _atom(node, NEW)
     if t is N.Instance:
         node = node.tree
         t = type(node)
@@ -271,8 +275,8 @@ def _json_expr(node, indent):
     if t is N.Instance:
         node = node.tree
         t = type(node)
-    if t is N.Literal:
-        v = node.value
+    if t is N.Literal or t in N.BARE:
+        v = node.value if t is N.Literal else node
         tv = type(v)
         if tv is bool:
             return "true" if v else "false"

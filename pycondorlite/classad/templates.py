@@ -27,7 +27,7 @@ _LITERALS = re.compile(
 
 # absTime("...") is read at parse time (its string must stay in the text);
 # debug(...) compiles its own copy of its argument (literals in place)
-_NOT_TEMPLATED = re.compile(r"(?i)(?:abs|rel)time|debug")
+_NOT_TEMPLATED = re.compile(r"(?:abs|rel)time")
 _templates = Cache(16 * MIB)     # (template text, syntax, semantics) -> (tree, literals)
 _NONE = (None, 0)
 
@@ -50,7 +50,10 @@ _SIMPLE = re.compile(r'(?=["0-9])("[^"\n]*"|(?<![\w.\-])(?:0|[1-9][0-9]{0,17})(?
 
 def parse_templated(text, old_syntax, old_semantics):
     """The tree of text through a template, or None (parse the text itself)."""
-    if "\x01" in text or _NOT_TEMPLATED.search(text):
+    if "\x01" in text:
+        return None
+    low = text.lower()
+    if "time" in low and _NOT_TEMPLATED.search(low) or "debug" in low:
         return None
     if "\\" not in text and "'" not in text and "/*" not in text and "//" not in text:
         parts = _SIMPLE.split(text)     # text, literal, text, literal, ..., text

@@ -54,7 +54,7 @@ def by_fast_reader(text, old):
     if read is None:
         return None, None
     attrs, names, end = read
-    return {k: (names[k], t.key()) for k, t in attrs.items()}, end
+    return {k: (names[k], parsing.N.as_node(t).key()) for k, t in attrs.items()}, end
 
 
 @pytest.mark.parametrize("old", [True, False], ids=["old", "strict"])
