@@ -430,7 +430,7 @@ def _requirements_hold(ad, target, old):
             env.target = target
             env.old_semantics = old
             env.active = 1
-            env.ctx = env.consts = None
+            env.ctx = env.consts = env.alt = None
         else:
             env = Env(ad, target, old)
             env.active = 1
@@ -470,7 +470,7 @@ def _match_pair(a, b, old):
                 env.cur = env.my = env.root = me
                 env.target = other
                 env.active = 1
-                env.ctx = env.consts = None
+                env.ctx = env.consts = env.alt = None
                 fn = node.fn
                 v = fn(env) if fn is not None else compiler.run_node(node, env)
             if v is True:

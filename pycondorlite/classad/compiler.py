@@ -21,7 +21,7 @@ from . import debugging
 from . import nodes as N
 from .caches import ENTRY, Cache, text_size
 from . import times
-from .functions import EXACT_CASE_NAMES, FUNCTIONS
+from .functions import EXACT_CASE_NAMES, FUNCTIONS, made_by_function
 from .functions import EvalFailed as _FnEvalFailed
 from .value import AbsTime, RelTime, Value
 
@@ -128,6 +128,7 @@ class ListValue(list):
     ``failed`` the indexes of elements whose evaluation failed (a loop):
     libclassad lists are lazy, so that only fails what uses those elements."""
     __slots__ = ("exprs", "failed")
+    made = False    # made by a function (see MadeList)
 
     def __init__(self, values=(), exprs=None, failed=None):
         list.__init__(self, values)
@@ -135,12 +136,20 @@ class ListValue(list):
         self.failed = failed
 
 
+class MadeList(ListValue):
+    """A list a function made from values (evalInEachContext), with
+    expressions for printing: for =?= it is of the kind of split()'s."""
+    __slots__ = ()
+    made = True
+
+
 class Env:
     """The state of one evaluation: the scope, the match partner, the mode.
 
     ``old_semantics`` is part of the contract with functions.py.
     """
-    __slots__ = ("cur", "my", "target", "old_semantics", "active", "root", "ctx", "consts")
+    __slots__ = ("cur", "my", "target", "old_semantics", "active", "root", "ctx", "consts",
+                 "alt")
 
     def __init__(self, cur, target=None, old=True):
         self.cur = cur
@@ -154,6 +163,7 @@ class Env:
         self.root = my
         self.ctx = None        # the match context ads, made when needed
         self.consts = None     # the literals of the template being evaluated
+        self.alt = None        # (nested ad, its alternate scope): see _in_context
 
 
 # --- attribute lookup -------------------------------------------------------
@@ -290,6 +300,9 @@ def lookup_in_scope(env, scope, key, alternate):
             return lookup_in_scope(env, target, key, False)
         if start is target:
             return lookup_in_scope(env, env.my, key, False)
+        alt = env.alt
+        if alt is not None and start is alt[0]:
+            return lookup_in_scope(env, alt[1], key, False)
     return UNDEF
 
 
@@ -300,7 +313,10 @@ def select(env, base, key):
     if isinstance(base, list):
         if getattr(base, "failed", None):
             raise EvalFailure("failed to evaluate expression")
-        return ListValue([select(env, v, key) for v in base])
+        values = [select(env, v, key) for v in base]
+        # a list of the same kind as a list literal's (libclassad's LIST, not
+        # the SLIST split() makes: for =?= the two kinds differ)
+        return ListValue(values, tuple(map(_literal_of, values)))
     if base is UNDEF:
         return UNDEF
     return ERROR
@@ -458,7 +474,7 @@ def op_is(a, b):
         if isinstance(a, list) and isinstance(b, list):
             # a list literal and a function's list are different kinds of
             # value in libclassad (LIST vs SLIST)
-            if (getattr(a, "exprs", None) is None) != (getattr(b, "exprs", None) is None):
+            if made_by_function(a) != made_by_function(b):
                 return False
             return ERROR
         return False
@@ -945,10 +961,22 @@ def _c_call(node):
     args = [compile_node(a) for a in node.args]
     fn = FUNCTIONS.get(name)
     exact = EXACT_CASE_NAMES.get(name)
-    if fn is None or (exact is not None and node.name != exact):
+    if fn is None:
         def unknown(env):
             return ERROR
         return unknown
+    if exact is not None and node.name != exact:
+        def misspelt(env):
+            # libclassad looks at the arguments before the spelling: an
+            # undefined one makes it undefined, else it is error
+            values = []
+            for a in args:
+                try:
+                    values.append(a(env))
+                except EvalFailure:
+                    return ERROR
+            return UNDEF if UNDEF in values else ERROR
+        return misspelt
     always = name in _ARG_FAILURE_ALWAYS_ERROR
     early = _EARLY_EXIT.get(name)
     lo, hi = _ARITY.get(name, (0, 1 << 30))
@@ -1054,6 +1082,127 @@ def _f_unparse(node):
     return unparse_
 
 
+def _find_expr(env, ref):
+    """(the expression attribute reference ref names in env, or None when
+    it names none; the ad libclassad's look-up leaves its evaluation at, or
+    None when it leaves it where it was) -- libclassad's Deref. The look-up
+    moves the evaluation to the ad it found the name in, or to the root
+    when it found none (LookupInScope), and nothing moves it back before the
+    attribute being evaluated is done."""
+    key = ref.lname
+    base = ref.base
+    top = env.root if env.target is None else None
+    if ref.absolute:
+        scope = env.root if env.target is None else match_context(env)[0]
+        scopes = [scope]
+    elif base is None:
+        scopes = [env.cur]
+        if env.old_semantics and env.target is not None:
+            scopes.append(env.target if env.cur is env.my else env.my)
+    elif base.__class__ is N.AttrRef and base.base is None and base.lname in ("my", "target") \
+            and not base.absolute and env.target is not None:
+        scopes = [env.my if base.lname == "my" else env.target]
+    else:
+        try:
+            ad = compile_node(base)(env)
+        except EvalFailure:
+            return None, None
+        if ClassAd is None or not isinstance(ad, ClassAd):
+            return None, None
+        scopes = [ad]
+    if scopes[0] is None:
+        return None, None
+    for scope in scopes:
+        while scope is not None:
+            n = scope._attrs.get(key)
+            if n is not None:
+                return N.as_node(n), scope
+            last = scope
+            scope = scope._parent
+    if env.target is not None:
+        return None, match_context(env)[0]
+    return None, top if top is not None else last
+
+
+def _in_context(expr, env, element):
+    """What expr evaluates to in the ad element (compat_classad's
+    evaluateInContext): error when element is no ad (undefined when
+    undefined). In a match the other ad stays the alternate scope (old
+    semantics) and TARGET; MY is the element."""
+    if ClassAd is None or not isinstance(element, ClassAd):
+        return UNDEF if element is UNDEF else ERROR
+    inner = Env(element, env.target, env.old_semantics)
+    if env.target is not None:
+        # libclassad gives the element the alternate scope of the side of
+        # the match it is on (old semantics: the other ad)
+        inner.alt = (element, env.target if inner.my is env.my else env.my)
+    try:
+        return run_node(expr, inner)
+    except (EvalFailure, RecursionError):
+        return ERROR
+
+
+def _f_each_context(counting):
+    """evalInEachContext(expr, ads): expr evaluated in each ad of the list;
+    countMatches(expr, ads): how many of those are true. An attribute
+    reference names the expression to evaluate if it names one (else it is
+    evaluated as it is, in each ad)."""
+    def compile_(node):
+        if len(node.args) != 2:
+            return lambda env: ERROR
+        expr_node, list_node = node.args
+        items = list_node.items if list_node.__class__ is N.ListExpr else None
+        item_fns = [compile_node(i) for i in items] if items is not None else None
+        list_fn = compile_node(list_node)
+
+        def each(env):
+            expr = expr_node
+            consts = env.consts
+            if expr.__class__ is N.AttrRef:
+                found, moved_to = _find_expr(env, expr)
+                if found is not None:
+                    expr = found
+                if moved_to is not None:
+                    # as in libclassad, the list and the rest of the
+                    # attribute being evaluated are read where the look-up
+                    # ended (eval_attr moves back when that attribute is done)
+                    env.cur = moved_to
+            if consts is not None:
+                expr = N.substitute(expr, consts)
+            if item_fns is not None:
+                elements = []
+                for f in item_fns:
+                    try:
+                        elements.append(f(env))
+                    except EvalFailure:
+                        elements.append(ERROR)
+            else:
+                v = list_fn(env)
+                if v is UNDEF:
+                    return 0 if counting else UNDEF
+                if not isinstance(v, list):
+                    return ERROR
+                failed = v.failed if isinstance(v, ListValue) else None
+                elements = [ERROR if failed and k in failed else x
+                            for k, x in enumerate(list.__iter__(v))]
+            results = [_in_context(expr, env, e) for e in elements]
+            if counting:
+                return sum(1 for r in results if _truth(r) is True)
+            return MadeList(results, tuple(_literal_of(r) for r in results))
+        return each
+    return compile_
+
+
+def _literal_of(v):
+    """An expression for a computed value (a list element that prints)."""
+    if ClassAd is not None and isinstance(v, ClassAd):
+        return N.AdExpr([(v._names[k], N.as_node(e)) for k, e in v._attrs.items()])
+    if isinstance(v, list):
+        exprs = getattr(v, "exprs", None)
+        return N.ListExpr(exprs if exprs is not None else [_literal_of(x) for x in v])
+    return N.Literal(v)
+
+
 def _f_debug(node):
     """debug(expr): expr's value; while it is evaluated, each attribute
     reference, call, list and ad in it is traced (debugging.py), then expr."""
@@ -1096,6 +1245,8 @@ _SPECIAL_FUNCTIONS = {
     "eval": _f_eval,
     "unparse": _f_unparse,
     "debug": _f_debug,
+    "evalineachcontext": _f_each_context(False),
+    "countmatches": _f_each_context(True),
 }
 
 

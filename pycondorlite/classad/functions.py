@@ -276,7 +276,7 @@ def identical(a, b):
         if a_list and b_list:
             # a list literal and a function's list are different kinds of
             # value in libclassad (see compiler.op_is)
-            if (getattr(a, "exprs", None) is None) != (getattr(b, "exprs", None) is None):
+            if made_by_function(a) != made_by_function(b):
                 return False
             return Error
         if _is_ad(a) and _is_ad(b):
@@ -292,6 +292,11 @@ def identical(a, b):
         if isinstance(a, str) != isinstance(b, str):
             return False
     return a == b
+
+
+def made_by_function(v):
+    """Is list v one a function made (libclassad's SLIST, not a list literal's)?"""
+    return getattr(v, "exprs", None) is None or getattr(v, "made", False)
 
 
 # ---------------------------------------------------- type predicates
@@ -520,9 +525,10 @@ def fn_size(args, ctx):
 
 
 def _add(a, b):
-    # the + operator on two numbers
+    # the + operator on two numbers (a real sum of +infinity is error)
     if isinstance(a, float) or isinstance(b, float):
-        return float(a) + float(b)
+        r = float(a) + float(b)
+        return Error if r == math.inf else r
     return _wrap64(int(a) + int(b))
 
 
@@ -548,6 +554,8 @@ def _sum_avg(args, want_avg):
             first = False
         else:
             result = _add(result, v)
+            if result is Error:
+                return Error
     if not want_avg:
         return result
     if n == 0:
@@ -1781,7 +1789,7 @@ def fn_user_map(args, ctx):
     configured (CLASSAD_USER_MAPFILE_*), so the answer is the default."""
     if len(args) < 2 or len(args) > 4:
         return Error
-    if args[0] is Error:
+    if args[0] is Error or args[1] is Error:
         return Error
     return args[3] if len(args) == 4 else Undefined
 

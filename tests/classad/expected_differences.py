@@ -44,17 +44,6 @@ KNOWN_EVAL_DIFFERENCES = [
      "reason": "a substring cut inside a UTF-8 character: classad2's Python binding fails "
                "to decode the bytes (UnicodeDecodeError); ours returns them, the broken "
                "byte as a surrogate escape"},
-    {"expr": "lst.w is {loop}", "mode": "both",
-     "match": _matcher(r"\bis\b.*\bloop\b|\bloop\b.*\bis\b"),
-     "reason": "is/=?= between a list made by selecting from a list and a list literal "
-               "holding a looping element: libclassad gives error, ours false (its list "
-               "kinds, literal / selected / made by a function, compare in ways not all "
-               "reproduced)"},
-    {"expr": 'lst.missing =!= splitSlotName("i + 1")', "mode": "both",
-     "match": _matcher(r"lst\.\w+\s*(=\?=|=!=|is|isnt)\s*split"
-                       r"|split\w*\([^()]*\)\s*(=\?=|=!=|is|isnt)\s*lst\."),
-     "reason": "=?= / =!= between a list selected from a list and a list a function made "
-               "(split*): libclassad says not identical, ours error (see the entry above)"},
 ]
 
 KNOWN_PARSE_DIFFERENCES = [

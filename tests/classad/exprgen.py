@@ -170,6 +170,19 @@ FUNCTIONS = {
     "stringListMember": [["str", "strlist"], ["str", "strlist", "delim"]],
     "stringListIMember": [["str", "strlist"], ["str", "strlist", "delim"]],
     "stringListsIntersect": [["strlist", "strlist"], ["strlist", "strlist", "delim"]],
+    # HTCondor's own functions (its tools register them in both semantics)
+    "stringListSubsetMatch": [["strlist", "strlist"], ["strlist", "strlist", "delim"]],
+    "stringListISubsetMatch": [["strlist", "strlist"], ["strlist", "strlist", "delim"]],
+    "stringList_regexpMember": [["regex", "strlist"], ["regex", "strlist", "delim"],
+                                ["regex", "strlist", "delim", "opts"]],
+    "listToArgs": [["list"], ["list", "int"]], "argsToList": [["args"], ["args", "int"]],
+    "envV1ToV2": [["env"]], "mergeEnvironment": [["env", "*"]],
+    "userHome": [["user"], ["user", "str"]], "userMap": [["str", "str"], ["str", "str", "str"],
+                                                       ["str", "str", "str", "str"]],
+    "evalInEachContext": [["any", "list"]], "countMatches": [["any", "list"]],
+    "debug": [["any"]],
+    "versioncmp": [["version", "version"]], "versionGT": [["version", "version"]],
+    "versionLE": [["version", "version"]], "version_in_range": [["version", "version", "version"]],
     "interval": [["int"], ["time"]],
     "formatTime": [["time"], ["time", "fmt"]],
     "unparse": [["ref"]],
@@ -499,6 +512,14 @@ class Generator:
             return Node(rnd.choice(["ad", "ad.inner", "TARGET.tad", "[]", "[a = 1; b = 2]"]), "ref:ad")
         if kind == "ref":
             return self.attr_ref() if rnd.random() < 0.8 else self.expr(d)
+        if kind == "args":
+            return self.string_lit(["a b", "a 'b c'", "'it''s'", "", "  a   b  ", "'open", "a\"b"])
+        if kind == "env":
+            return self.string_lit(["A=1", "A=1;B=2", "A=1 B='x y'", "=x", "A", "", "B=2 A=1"])
+        if kind == "user":
+            return self.string_lit(["root", "nobody", "no_such_user_x", ""])
+        if kind == "version":
+            return self.string_lit(["1.2.3", "1.10", "8.9.1", "24.12.24", "1", "", "a.b"])
         if kind == "exprstr":
             return self.string_lit(["i + 1", "s2", "ad.x", "1 +", "lst[1]", "r * 2", "missing",
                                     "TARGET.cpus", "strcat(s, s2)", "loop", ""])

@@ -39,7 +39,10 @@ isClassAd int real string bool floor ceiling round pow quantize abs strcat join 
 stricmp toUpper toLower size split splitUserName splitSlotName member identicalMember sum avg min
 max anyCompare allCompare regexp regexps regexpMember stringListSize stringListSum stringListMin
 stringListMax stringListAvg stringListMember stringListIMember stringListsIntersect time interval
-formatTime random unparse eval""".split()
+formatTime random unparse eval
+stringListSubsetMatch stringListISubsetMatch stringList_regexpMember listToArgs argsToList envV1ToV2
+mergeEnvironment userHome userMap evalInEachContext countMatches versioncmp version_in_range
+absTime relTime isAbsTime isRelTime splitTime getYear getDays timezoneOffset debug""".split()
 
 
 def test_generator_is_deterministic_and_covers_the_language():
@@ -52,7 +55,7 @@ def test_generator_is_deterministic_and_covers_the_language():
     for op in exprgen.BINARY_OPS + ["unary" + u for u in exprgen.UNARY_OPS] + ["?:", "elvis"]:
         assert "op:" + op in kinds, op
     for k in ["lit:int", "lit:real", "lit:string", "lit:bool", "lit:undefined", "lit:error",
-              "lit:octal", "lit:list", "lit:ad", "ref:plain", "ref:MY", "ref:TARGET", "ref:PARENT",
+              "lit:octal", "lit:list", "lit:ad", "lit:abstime", "lit:reltime", "ref:plain", "ref:MY", "ref:TARGET", "ref:PARENT",
               "ref:absolute", "ref:quoted", "sel:ref", "sel:expr", "sub:list", "sub:ad"]:
         assert k in kinds, k
     text = " ".join(a).lower()
@@ -213,6 +216,25 @@ FIXED = [
     'stringListIMember(undefined, undefined, (57)[0])',
     'stringListSubsetMatch(undefined, undefined, 5)',
     'stringListMember(undefined, undefined, "x")',
+    # list kinds: a list selected from a list is a list literal's kind, split()'s is another
+    'lst.w is {loop}', 'lst.missing =!= splitSlotName("i + 1")',
+    'splitUserName(users) IS ({1, 2}).up',
+    # HTCondor's evalInEachContext / countMatches, a misspelt versionGT, sums past the largest real
+    'evalInEachContext(y, {ad})', 'evalInEachContext(x, {[x=4], ad})', 'countMatches(x > 1, lst)',
+    'evalInEachContext(TARGET.COND, empty)', 'evalInEachContext(lst.up, strs)',
+    'evalInEachContext(x, {[x=1]}) is {1}', 'versionGt(error, u.x)', 'sum({1e308, 1e308, -1e308})',
+    'userMap("m", error)',
+    # the look-up of evalInEachContext's first argument leaves libclassad's evaluation at
+    # the ad it ended in (found: that ad; not found: the match ad) for the rest of the attribute
+    'evalInEachContext(TARGET.COND, empty) ?: member(TARGET.tad.x, {tad.w, TARGET.missing})',
+    'ifThenElse(isError(evalInEachContext(TARGET.cpus, {})), 0, strcat(s, i, MY.s, ref))',
+    'ifThenElse(isError(countMatches(TARGET.nope, {})), 0, s)',
+    'ifThenElse(isError(evalInEachContext(cpus, empty)), 0, strcat(s, i, isUndefined(ad.y)))',
+    'ifThenElse(isError(evalInEachContext(ad.x, {})), 0, strcat(s, y, TARGET.s, isUndefined(cpus)))',
+    # times
+    'absTime("1970-01-01T:00:00:01Z")', 'relTime("1d2h3m4.5s")', 'absTime(s)', 'relTime(s)',
+    'absTime(0) + relTime(2.7)', 'relTime("5") * relTime(2)', 'isReal(relTime("5"))',
+    'string(relTime(3e9))', 'absTime(5, -1)', 'relTime("100000d")',
 ]
 
 
