@@ -197,6 +197,7 @@ class ClassAd(MutableMapping):
     """A ClassAd: attribute name (any case) to expression."""
 
     __slots__ = ("_attrs", "_names", "_parent", "__weakref__")
+    _subscripted = False   # see SubscriptedAd
 
     def __init__(self, input=None):
         self._attrs = {}     # lower-case name -> tree
@@ -430,7 +431,7 @@ def _requirements_hold(ad, target, old):
             env.target = target
             env.old_semantics = old
             env.active = 1
-            env.ctx = env.consts = env.alt = None
+            env.ctx = env.consts = env.alt = env.moved = None
         else:
             env = Env(ad, target, old)
             env.active = 1
@@ -470,7 +471,7 @@ def _match_pair(a, b, old):
                 env.cur = env.my = env.root = me
                 env.target = other
                 env.active = 1
-                env.ctx = env.consts = env.alt = None
+                env.ctx = env.consts = env.alt = env.moved = None
                 fn = node.fn
                 v = fn(env) if fn is not None else compiler.run_node(node, env)
             if v is True:
@@ -488,4 +489,14 @@ def _match_pair(a, b, old):
             _env_pool.append(env)
 
 
+
+
+class SubscriptedAd(ClassAd):
+    """An ad got by subscripting an ad with a name (ad["inner"]): in
+    libclassad another kind of ad value (compiler.subscripted)."""
+    __slots__ = ()
+    _subscripted = True
+
+
 compiler.ClassAd = ClassAd
+compiler.SubscriptedAd = SubscriptedAd

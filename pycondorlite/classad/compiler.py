@@ -18,6 +18,7 @@ import math
 import time
 
 from . import debugging
+from . import functions as _functions
 from . import nodes as N
 from .caches import ENTRY, Cache, text_size
 from . import times
@@ -72,13 +73,23 @@ def _compare_op_arg(n, v):
         return UNDEF
     if n == 0 and not (type(v) is str and v.lower() in _COMPARE_OPS):
         return ERROR
+    if n == 1 and not isinstance(v, list):
+        # the list is looked at before the value is evaluated
+        return UNDEF if v is UNDEF else ERROR
     return None
 
 
 # Functions that stop at an argument before evaluating the next ones (which
 # only shows when a later one cannot be evaluated): n, value -> result or None.
 _EARLY_EXIT = {"strcat": _special_arg, "join": _error_arg,
-               "anycompare": _compare_op_arg, "allcompare": _compare_op_arg}
+               "anycompare": _compare_op_arg, "allcompare": _compare_op_arg,
+               "argstolist": _functions.args_version_arg,
+               "listtoargs": _functions.args_version_arg,
+               "mergeenvironment": _functions.merge_environment_arg}
+
+# Functions that evaluate their arguments in another order (HTCondor's
+# listToArgs / argsToList read the version, the second, first).
+_ARG_ORDER = {"argstolist": (1, 0), "listtoargs": (1, 0)}
 
 
 # Argument counts of the core functions, (min, max). libclassad checks the
@@ -88,7 +99,7 @@ _ARITY = {}
 for _names, _range in (
         ("isundefined iserror isstring isinteger isreal isboolean islist isclassad "
          "isabstime isreltime int real bool string floor ceiling ceil round toupper "
-         "tolower size sum avg min max interval reltime getyear getmonth getdayofmonth "
+         "tolower size sum avg min max interval getyear getmonth getdayofmonth "
          "getdayofweek getdayofyear getdays gethours getminutes getseconds splittime "
          "splitusername splitslotname", (1, 1)),
         ("pow quantize strcmp stricmp member identicalmember versioncmp versiongt "
@@ -100,8 +111,11 @@ for _names, _range in (
          (1, 2)),
         ("stringlistmember stringlistimember stringlistsintersect "
          "stringlistsubsetmatch stringlistisubsetmatch", (2, 3)),
-        ("time", (0, 0)), ("random", (0, 1)), ("formattime abstime", (0, 2)),
-        ("join", (1, 1 << 30)), ("strcat", (0, 1 << 30))):
+        ("reltime", (0, 2)), ("time timezoneoffset", (0, 0)), ("random", (0, 1)), ("formattime abstime", (0, 2)),
+        # HTCondor's
+        ("envv1tov2", (1, 1)), ("listtoargs argstolist", (1, 2)), ("usermap", (2, 4)),
+        ("stringlist_regexpmember", (2, 4)),
+        ("join strcat", (0, 1 << 30))):
     for _n in _names.split():
         _ARITY[_n] = _range
 
@@ -149,7 +163,7 @@ class Env:
     ``old_semantics`` is part of the contract with functions.py.
     """
     __slots__ = ("cur", "my", "target", "old_semantics", "active", "root", "ctx", "consts",
-                 "alt")
+                 "alt", "moved")
 
     def __init__(self, cur, target=None, old=True):
         self.cur = cur
@@ -164,6 +178,7 @@ class Env:
         self.ctx = None        # the match context ads, made when needed
         self.consts = None     # the literals of the template being evaluated
         self.alt = None        # (nested ad, its alternate scope): see _in_context
+        self.moved = None      # (ad moved to, ad written in, depth): see _home
 
 
 # --- attribute lookup -------------------------------------------------------
@@ -309,6 +324,8 @@ def lookup_in_scope(env, scope, key, alternate):
 def select(env, base, key):
     """base.key: an attribute of an ad, or of each ad of a list."""
     if ClassAd is not None and isinstance(base, ClassAd):
+        if base.__class__ is SubscriptedAd:
+            return UNDEF
         return lookup_in_scope(env, base, key, False)
     if isinstance(base, list):
         if getattr(base, "failed", None):
@@ -443,6 +460,8 @@ def _cmp(a, b):
         if ta is RelTime and tb is RelTime:
             return (float(a), float(b))
         return ERROR
+    if type(x) is float or type(y) is float:
+        return (float(x), float(y))
     return (x, y)
 
 
@@ -451,8 +470,12 @@ def _make_cmp(test):
         if type(a) is str and type(b) is str:
             return test(a.lower(), b.lower())
         ta, tb = type(a), type(b)
-        if (ta is int or ta is float) and (tb is int or tb is float):
-            return test(a, b)
+        if ta is int or ta is float:
+            if tb is ta:
+                return test(a, b)
+            if tb is int or tb is float:
+                # an integer against a real: both as reals, as libclassad
+                return test(float(a), float(b))
         c = _cmp(a, b)
         if c.__class__ is tuple:
             return test(c[0], c[1])
@@ -478,7 +501,7 @@ def op_is(a, b):
                 return False
             return ERROR
         return False
-    if ta is list or ta is ListValue or (ClassAd is not None and ta is ClassAd):
+    if ta is list or ta is ListValue or (ClassAd is not None and (ta is ClassAd or ta is SubscriptedAd)):
         return ERROR
     return a == b
 
@@ -840,9 +863,35 @@ def _c_subscript(node):
                 return ERROR
             return b[i]     # an element that failed (a loop) is error, as libclassad
         if ClassAd is not None and isinstance(b, ClassAd) and type(i) is str:
-            return lookup_in_scope(env, b, i.lower(), False)
+            # libclassad looks in the ad itself (not the ads around it) and
+            # evaluates what it finds there; an ad it gets is another kind
+            # of ad value (see SubscriptedAd)
+            key = i.lower()
+            n = b._attrs.get(key)
+            if n is None:
+                return UNDEF
+            v = eval_attr(env, b, key, n)
+            if isinstance(v, ClassAd):
+                return subscripted(v)
+            return v
         return ERROR
     return subscript
+
+
+def subscripted(ad):
+    """The ad ad["name"] gives in libclassad: a value of another kind than
+    an ad reached by name (=?= between the two is false, not error), from
+    which a selection (.name) finds nothing, though a subscript does."""
+    if ad.__class__ is SubscriptedAd:
+        return ad
+    c = SubscriptedAd.__new__(SubscriptedAd)
+    c._attrs = dict(ad._attrs)
+    c._names = dict(ad._names)
+    c._parent = ad._parent
+    return c
+
+
+SubscriptedAd = None  # made by ad.py (a subclass of its ClassAd)
 
 
 def _c_param(node):
@@ -903,19 +952,30 @@ def _c_list(node):
 
 
 def _evaluate_list(env, items, exprs):
+    # (libclassad evaluates an element when it is used, not here: where an
+    # element's evaluation moves the current ad, see _find_expr, the rest of
+    # the expression does not see it)
+    cur = env.cur
     try:
-        return ListValue([f(env) for f in items], exprs)
+        values = []
+        for f in items:
+            values.append(f(env))
+            env.cur = cur
+        return ListValue(values, exprs)
     except EvalFailure:
         # lists are lazy in libclassad: a looping element fails only if used
         values = []
         failed = set()
         for n, f in enumerate(items):
+            env.cur = cur
             try:
                 values.append(f(env))
             except EvalFailure:
                 values.append(ERROR)
                 failed.add(n)
         return _FailingList(values, exprs, failed)
+    finally:
+        env.cur = cur
 
 
 class _FailingList(ListValue):
@@ -942,15 +1002,25 @@ def _c_ad(node):
     if _has_param(node):
         def adexpr_t(env):
             ad = ClassAd._from_pairs(N.substitute(node, env.consts).attrs)
-            ad._parent = env.cur
+            ad._parent = _home(env)
             return ad
         return adexpr_t
 
     def adexpr(env):
         ad = ClassAd._from_pairs(attrs)
-        ad._parent = env.cur
+        ad._parent = _home(env)
         return ad
     return adexpr
+
+
+def _home(env):
+    """The ad an ad literal being evaluated is written in: where the
+    evaluation is, unless evalInEachContext moved it (_f_each_context)."""
+    cur = env.cur
+    m = env.moved
+    if m is not None and m[0] is cur and m[2] == env.active:
+        return m[1]
+    return cur
 
 
 def _c_call(node):
@@ -969,18 +1039,18 @@ def _c_call(node):
         def misspelt(env):
             # libclassad looks at the arguments before the spelling: an
             # undefined one makes it undefined, else it is error
-            values = []
-            for a in args:
-                try:
-                    values.append(a(env))
-                except EvalFailure:
-                    return ERROR
-            return UNDEF if UNDEF in values else ERROR
+            if len(args) != 2:
+                return ERROR
+            values = [a(env) for a in args]
+            return UNDEF if any(v is UNDEF for v in values) else ERROR
         return misspelt
     always = name in _ARG_FAILURE_ALWAYS_ERROR
     early = _EARLY_EXIT.get(name)
     lo, hi = _ARITY.get(name, (0, 1 << 30))
     bad_count = not (lo <= len(args) <= hi)
+    if bad_count:
+        # libclassad counts the arguments before it evaluates any
+        return lambda env: ERROR
 
     if name in _MEMO_FUNCTIONS:
         memo = Cache(256 * 1024)
@@ -1006,6 +1076,27 @@ def _c_call(node):
                 memo.learn(key, r, 2 * text_size(key) + ENTRY)
             return r
         return memo_call
+
+    order = _ARG_ORDER.get(name)
+    if order is not None and len(order) == len(args):
+        def ordered_call(env):
+            values = [None] * len(args)
+            for k in order:
+                try:
+                    values[k] = args[k](env)
+                except EvalFailure:
+                    if bad_count or always:
+                        return ERROR
+                    if early is not None:
+                        for n in order:
+                            if n == k:
+                                break
+                            r = early(n, values[n])
+                            if r is not None:
+                                return r
+                    raise
+            return _apply(fn, values, env)
+        return ordered_call
 
     def call(env):
         values = []
@@ -1072,14 +1163,14 @@ def _f_unparse(node):
         # the text of the expression an unscoped reference names
         if ref.base is not None or ref.absolute:
             return ""
+        # (libclassad looks in the current ad only, not the ads around it)
         scope = env.cur
-        while scope is not None:
-            n = scope._attrs.get(ref.lname)
-            if n is not None:
-                return pretty(N.as_node(n))
-            scope = scope._parent
-        return ""
+        n = scope._attrs.get(ref.lname) if scope is not None else None
+        return pretty(N.as_node(n)) if n is not None else ""
     return unparse_
+
+
+_DEREF_SPECIAL = frozenset(("self", "parent", "root", "toplevel"))
 
 
 def _find_expr(env, ref):
@@ -1117,6 +1208,15 @@ def _find_expr(env, ref):
             n = scope._attrs.get(key)
             if n is not None:
                 return N.as_node(n), scope
+            if key in _DEREF_SPECIAL:
+                # the special names, answered at the first ad that lacks them
+                if key == "self":
+                    return N.AdRef(scope), scope
+                if key == "parent":
+                    p = scope._parent
+                    return (N.AdRef(p) if p is not None else None), scope
+                root = env.root if env.target is None else match_context(env)[0]
+                return (N.AdRef(root) if root is not None else None), scope
             last = scope
             scope = scope._parent
     if env.target is not None:
@@ -1162,10 +1262,16 @@ def _f_each_context(counting):
                 found, moved_to = _find_expr(env, expr)
                 if found is not None:
                     expr = found
-                if moved_to is not None:
+                if moved_to is not None and moved_to is not env.cur:
                     # as in libclassad, the list and the rest of the
                     # attribute being evaluated are read where the look-up
-                    # ended (eval_attr moves back when that attribute is done)
+                    # ended (eval_attr moves back when that attribute is done);
+                    # an ad written in it still has the ad it is written in
+                    # around it (env.moved, for _c_ad)
+                    m = env.moved
+                    home = m[1] if m is not None and m[0] is env.cur \
+                        and m[2] == env.active else env.cur
+                    env.moved = (moved_to, home, env.active)
                     env.cur = moved_to
             if consts is not None:
                 expr = N.substitute(expr, consts)
@@ -1177,7 +1283,12 @@ def _f_each_context(counting):
                     except EvalFailure:
                         elements.append(ERROR)
             else:
-                v = list_fn(env)
+                try:
+                    v = list_fn(env)
+                except EvalFailure:
+                    # (HTCondor does not look at whether the list could be
+                    # evaluated, only at what it got: error)
+                    v = ERROR
                 if v is UNDEF:
                     return 0 if counting else UNDEF
                 if not isinstance(v, list):
@@ -1240,7 +1351,28 @@ def _tracing(node, fn):
     return traced
 
 
+def _f_user_home(node):
+    """userHome(name[, default]): HTCondor evaluates the default first;
+    one that cannot be evaluated is no default, a name that cannot be is
+    error."""
+    fn = FUNCTIONS["userhome"]
+    args = [compile_node(a) for a in node.args]
+
+    def user_home(env):
+        values = [ERROR] * len(args)
+        for k in reversed(range(len(args))):
+            try:
+                values[k] = args[k](env)
+            except EvalFailure:
+                pass
+        return _apply(fn, values, env)
+    if len(args) not in (1, 2):
+        return lambda env: _apply(fn, [None] * len(args), env)
+    return user_home
+
+
 _SPECIAL_FUNCTIONS = {
+    "userhome": _f_user_home,
     "ifthenelse": _f_ifthenelse,
     "eval": _f_eval,
     "unparse": _f_unparse,

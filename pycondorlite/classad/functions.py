@@ -244,6 +244,8 @@ def compare(op, a, b):
         return Undefined
     if _is_num(a) and _is_num(b):
         x, y = a, b
+        if isinstance(x, float) or isinstance(y, float):
+            x, y = float(x), float(y)   # an integer against a real: as reals
     elif isinstance(a, str) and isinstance(b, str):
         x, y = _lower_bytes(a), _lower_bytes(b)
     elif type(a) is AbsTime and type(b) is AbsTime:
@@ -280,6 +282,10 @@ def identical(a, b):
                 return False
             return Error
         if _is_ad(a) and _is_ad(b):
+            # an ad got by a subscript is another kind of value than one
+            # reached by name (compiler.subscripted): not the same
+            if getattr(a, "_subscripted", False) != getattr(b, "_subscripted", False):
+                return False
             return Error
         return False
     if isinstance(a, Value) or isinstance(b, Value):
@@ -775,6 +781,11 @@ FUNCTIONS['stricmp'] = lambda args, ctx: _str_compare(args, True)
 
 # ------------------------------------------------ version compare
 
+def _schar(c):
+    # a byte as C's (signed) char
+    return c - 256 if c > 127 else c
+
+
 def natural_cmp(s1, s2):
     """strverscmp-like comparison, as libclassad's natural_cmp."""
     a = s1.encode('utf-8', 'surrogateescape') + b'\0'
@@ -790,7 +801,7 @@ def natural_cmp(s1, s2):
         n1 -= 1
     n2 = n1  # same offset in both strings: they agree up to i
     if n1 == i and (not isd(a[i]) or not isd(b[i])):
-        return a[i] - b[i]
+        return _schar(a[i]) - _schar(b[i])
     z1 = n1
     while a[z1] == 48:
         z1 += 1
@@ -804,7 +815,7 @@ def natural_cmp(s1, s2):
     if z1 - n1 != z2 - n2:
         return (z2 - n2) - (z1 - n1)
     if z1 > n1:
-        return a[i] - b[i]
+        return _schar(a[i]) - _schar(b[i])
     e1 = z1
     while isd(a[e1]):
         e1 += 1
@@ -813,7 +824,7 @@ def natural_cmp(s1, s2):
         e2 += 1
     if e1 - n1 != e2 - n2:
         return (e1 - n1) - (e2 - n2)
-    return a[i] - b[i]
+    return _schar(a[i]) - _schar(b[i])
 
 
 def _make_version(test):
@@ -1285,13 +1296,14 @@ def fn_sl_regexp_member(args, ctx):
     a = _sl_args(args, 2, 4)
     if a is None:
         return Error
-    items = _string_list(a[1], a[2] if len(a) > 2 else ', ')
-    if not items:
-        return Undefined
+    # the pattern is compiled first: a bad one is error, even for no items
     options = (a[3] if len(a) > 3 else '').lower()
     rx = _compile(a[0], options)
     if rx is False:
         return Error
+    items = _string_list(a[1], a[2] if len(a) > 2 else ', ')
+    if not items:
+        return Undefined
     return any(rx.search(i.encode('utf-8', 'surrogateescape')) for i in items)
 
 
@@ -1708,16 +1720,46 @@ def _args_v2_quote(arg):
     return ''.join(out)
 
 
+def _args_version(args):
+    """The version argument of listToArgs / argsToList (2 if none): an
+    integer, read as a C int, 1 or 2; None if it is not."""
+    if len(args) < 2:
+        return 2
+    v = args[1]
+    if type(v) is not int:
+        return None
+    v = _wrap32(v)
+    return v if v in (1, 2) else None
+
+
+def args_version_arg(n, v):
+    """(for the compiler) listToArgs / argsToList read the version first:
+    a bad one is error before the first argument is evaluated."""
+    if n == 1 and _args_version([None, v]) is None:
+        return Error
+    return None
+
+
+def merge_environment_arg(n, v):
+    """(for the compiler) mergeEnvironment stops at the first argument
+    that is neither undefined nor an environment."""
+    if v is Undefined:
+        return None
+    if not isinstance(v, str):
+        return Error
+    entries = _parse_args_v2(v)
+    if entries is None or not _env_merge({}, entries):
+        return Error
+    return None
+
+
 @_register('listToArgs')
 def fn_list_to_args(args, ctx):
     if len(args) not in (1, 2):
         return Error
-    vers = 2
-    if len(args) == 2:
-        v = args[1]
-        if not (isinstance(v, int) and not isinstance(v, (bool, Value))) or v not in (1, 2):
-            return Error
-        vers = v
+    vers = _args_version(args)
+    if vers is None:
+        return Error
     lst = args[0]
     if not isinstance(lst, list) or not all(isinstance(x, str) for x in lst):
         return Error
@@ -1769,12 +1811,9 @@ def _parse_args_v2(s):
 def fn_args_to_list(args, ctx):
     if len(args) not in (1, 2):
         return Error
-    vers = 2
-    if len(args) == 2:
-        v = args[1]
-        if not (isinstance(v, int) and not isinstance(v, (bool, Value))) or v not in (1, 2):
-            return Error
-        vers = v
+    vers = _args_version(args)
+    if vers is None:
+        return Error
     if not isinstance(args[0], str):
         return Error
     if vers == 1:

@@ -231,6 +231,27 @@ FIXED = [
     'ifThenElse(isError(countMatches(TARGET.nope, {})), 0, s)',
     'ifThenElse(isError(evalInEachContext(cpus, empty)), 0, strcat(s, i, isUndefined(ad.y)))',
     'ifThenElse(isError(evalInEachContext(ad.x, {})), 0, strcat(s, y, TARGET.s, isUndefined(cpus)))',
+    # an ad got by a subscript (ad["inner"]): looked up in the ad itself, another kind of ad
+    '(ad["inner"]).y', 'ad["inner"] =?= ad.inner.inner', 'ad["i"]', 'ad["inner"].w',
+    'ad["inner"] isnt ad', 'ad["inner"] =?= ad["inner"]', '(ad["inner"])["v"]',
+    # HTCondor's functions: what they look at before they evaluate the rest
+    'versiongt(MY.Rank, "24.12.24")', 'versionle(1, 2, 3)', 'versionGT("1.2.3", "\303\251t\303\251")',
+    'stringList_regexpMember("(", se)', 'allCompare("<", 3, loop)', 'allCompare("<", undefined, loop)',
+    'timezoneOffset(loop)', 'userHome(loop, "x")', 'userHome(loop)', 'argsToList(loop, 16)',
+    'listToArgs(loop, 3)', 'listToArgs(empty, -big)', 'mergeEnvironment(1, loop)', 'relTime(loop, true)',
+    'envV1ToV2(1, 2, loop)', 'evalInEachContext(TARGET.self, {"^h", sp, Name, "A"})',
+    '[x = unparse(ATL); y = TARGET.tad.x].X',
+    # a bad argument count is error before any argument is evaluated (and moves nothing);
+    # list elements are evaluated when used
+    'argsToList(1, 2, u, evalInEachContext(tad, empty)) =!= ((-TARGET.s2) / 2)',
+    'countMatches(s.w, userhome())', 'evalInEachContext(MY.i, loop)', 'relTime(loop, 1, 2)',
+    'versiongt(1, userHome())',
+    'evalInEachContext(ad.Inner.W, {[z = 1; y = 2], [y = 3; x = 4], isAbsTime(err)})',
+    'ifThenElse(isError(evalInEachContext(TARGET.cpus, {})), 0, [a = s; b = [c = a]].b.c)',
+    '{evalInEachContext(MY.memory, reals), 1}[(j % 2) + 4]', '{evalInEachContext(MY.memory, reals), j}[1]',
+    # an integer against a real compares as two reals
+    '((i / 0.5) + (9223372036854775807 + ref)) == 9223372036854775807',
+    'member(9007199254740993, {9007199254740992.0})', '9007199254740993 > 9007199254740992.0',
     # times
     'absTime("1970-01-01T:00:00:01Z")', 'relTime("1d2h3m4.5s")', 'absTime(s)', 'relTime(s)',
     'absTime(0) + relTime(2.7)', 'relTime("5") * relTime(2)', 'isReal(relTime("5"))',
