@@ -427,9 +427,9 @@ def p_primary_absolute(p):
 
 def p_primary_call(p):
     """primary : NAME LPAREN RPAREN
-               | NAME LPAREN exprlist RPAREN
+               | NAME LPAREN arglist RPAREN
                | QNAME LPAREN RPAREN
-               | QNAME LPAREN exprlist RPAREN"""
+               | QNAME LPAREN arglist RPAREN"""
     # libclassad takes a quoted name for a function's too: 'f'(1) is f(1)
     args = p[3] if len(p) == 5 else []
     kind = p[1].lower()
@@ -486,6 +486,23 @@ def p_exprlist(p):
     else:
         p[1].append(p[3])
         p[0] = p[1]
+
+
+def p_arglist(p):
+    """arglist : expr
+               | arglist COMMA expr
+               | arglist SEMI expr"""
+    # a function's arguments: old semantics also take ';' between them, as
+    # libclassad does (old ClassAds did)
+    if len(p) == 2:
+        p[0] = [p[1]]
+        return
+    if p.slice[2].type == "SEMI" and not _lexer.old_semantics:
+        data = _lexer.lexdata
+        line, col = position(data, p.lexpos(2))
+        raise ClassAdSyntaxError("unexpected ';'", line, col, data, p.lexpos(2))
+    p[1].append(p[3])
+    p[0] = p[1]
 
 
 def p_primary_ad(p):

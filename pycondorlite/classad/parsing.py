@@ -10,7 +10,7 @@ from . import grammar
 from .caches import MIB, TREE_PER_CHAR, Cache, text_size, tree_size
 from .templates import parse_templated
 from . import nodes as N
-from .errors import ClassAdException, ClassAdSyntaxError
+from .errors import ClassAdException, ClassAdStreamError, ClassAdSyntaxError
 
 _cache = Cache(32 * MIB, second_chance=True)   # (text, old syntax?, old semantics?) -> tree
 
@@ -401,7 +401,7 @@ def _iter_old_lines(text, old_semantics=True, strict=False, first_line=1):
                     names = {}
                 elif not strict and _more_after(text, i + 1):
                     # libclassad: an empty ad before the end is an error
-                    raise ClassAdException("Unable to parse input stream into a ClassAd.")
+                    raise ClassAdStreamError(_UNREADABLE)
                 continue
             if skipping or key == "#":
                 continue
@@ -565,7 +565,7 @@ def read_new_ads(text, old_semantics=True, strict=False):
                 raise ClassAdSyntaxError("expected '['", line, col, text)
             if _token_end(text, pos, old_semantics) >= n:
                 return
-            raise ClassAdException(_UNREADABLE)
+            raise ClassAdStreamError(_UNREADABLE)
         read = _fast_new_ad(text, pos, old_semantics)
         if read is None:
             try:
@@ -575,14 +575,14 @@ def read_new_ads(text, old_semantics=True, strict=False):
                     raise
                 if e.pos is None or _token_end(text, pos + e.pos, old_semantics) >= n:
                     return
-                raise ClassAdException(_UNREADABLE) from None
+                raise ClassAdStreamError(_UNREADABLE) from None
         attrs, names, pos = read
         if not attrs and not strict:
             # an empty ad ends the reading if the text ends with it or with
             # one more token, as classad2's reader takes it
             after = len(text) - len(text[pos:].lstrip())
             if after < n and _token_end(text, after, old_semantics) < n:
-                raise ClassAdException(_UNREADABLE)
+                raise ClassAdStreamError(_UNREADABLE)
             return
         yield attrs, names
 

@@ -149,6 +149,11 @@ FIXED = [
     ("expr", "[;]"),
     ("ads", "x = 1.5.5 \"u\"\ny = 1\n"),   # two reals: the line keeps 1.5
     ("ads", "x = .5.\ny = 1\n"),
+    ("expr", "f(1 ; 2)"),           # old semantics: ';' between arguments (strict: error)
+    ("expr", "strcat((1) ; .X, 2)"),
+    ("expr", "{1 ; 2}"),            # ... of a function only
+    ("new_ads", "[a = f(1; 2); b = 3]"),
+    ("ads", "A = strcat(\"x\"; \"y\")\nB = 2\n"),
 ]
 
 
