@@ -170,7 +170,20 @@ class ExprTree:
 
     def eval(self, scope=None, target=None):
         """The value of the expression, MY being scope and TARGET target."""
-        return _value_to_python(self._evaluate(scope, target))
+        if scope is not None and not isinstance(scope, ClassAd):
+            raise TypeError("scope must be a ClassAd")
+        if target is not None and not isinstance(target, ClassAd):
+            raise TypeError("target must be a ClassAd")
+        node = self._node
+        fn = node.fn or compile_node(node)
+        try:
+            v = fn(Env(scope, target, old_semantics()))
+        except EvalFailure:
+            raise _failure() from None
+        t = v.__class__
+        if t is bool or t is str or t is int or t is float:
+            return v
+        return _value_to_python(v)
 
     def simplify(self, scope=None, target=None):
         """The value of the expression, as an ExprTree."""
