@@ -26,8 +26,9 @@ def text_size(text):
 
 
 def tree_size(text):
-    """An estimate of an entry text -> parse tree of text."""
-    return ENTRY + sys.getsizeof(text) + TREE_PER_CHAR * len(text)
+    """An estimate of an entry text -> parse tree of text (the text itself:
+    some 50 bytes and one a character)."""
+    return ENTRY + 50 + (TREE_PER_CHAR + 1) * len(text)
 
 
 class Cache(dict):
@@ -69,9 +70,25 @@ class Cache(dict):
 
     def learn(self, key, value, size):
         """Remember key -> value, which holds about size bytes; value."""
-        if key not in self and not self._first_time(key) and self.room(size):
-            self[key] = value
-            self.held += size
+        # (_first_time and room inlined: this is on every parse's path)
+        if key in self:
+            return value
+        once = self.once
+        if once is not None:
+            h = hash(key)
+            if h not in once:
+                if len(once) >= self.once_max:
+                    once.clear()
+                once.add(h)
+                return value
+        held = self.held + size
+        if held > self.budget:
+            if self.keep_first or size > self.budget:
+                return value
+            self.clear()
+            held = size
+        self[key] = value
+        self.held = held
         return value
 
     def met_before(self, keys):

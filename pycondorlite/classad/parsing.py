@@ -627,7 +627,7 @@ def _grammar_new_ad(text, pos, old_semantics):
     return attrs, names, end
 
 
-_exprtree_cache = Cache(16 * MIB, second_chance=True)    # (text, old semantics?) -> tree
+_exprtree_cache = Cache(16 * MIB)    # (text, old semantics?) -> tree
 
 
 def parse_exprtree_text(text, old_semantics):
