@@ -35,6 +35,7 @@ import re
 import time as _time
 
 from pycondorlite.classad import times
+from pycondorlite.classad.caches import ENTRY, MIB, Cache
 from pycondorlite.classad.value import AbsTime, RelTime, Value
 
 Undefined = Value.Undefined
@@ -877,7 +878,8 @@ def _compile(pattern, options):
     return _compile_cached(pattern, flags)
 
 
-_RE_CACHE = {}
+# compiled patterns: some kilobytes each, more for a long pattern
+_RE_CACHE = Cache(4 * MIB)
 
 
 _POSIX_CLASSES = {
@@ -1000,13 +1002,11 @@ def _compile_cached(pattern, flags):
     key = (pattern, flags)
     r = _RE_CACHE.get(key)
     if r is None:
-        if len(_RE_CACHE) > 1000:
-            _RE_CACHE.clear()
         try:
             r = re.compile(_translate_pcre(pattern).encode('utf-8', 'surrogateescape'), flags)
         except (re.error, OverflowError, RecursionError):
             r = False
-        _RE_CACHE[key] = r
+        _RE_CACHE.learn(key, r, ENTRY + 2048 + 64 * len(pattern))
     return r
 
 
@@ -1150,7 +1150,7 @@ def fn_regexp_member(args, ctx):
 
 # ------------------------------------------------- string lists
 
-_SPLITTERS = {}
+_SPLITTERS = Cache(256 * 1024)   # delimiters -> the split of a compiled class of them
 
 
 def _string_list(s, delims):
@@ -1161,9 +1161,8 @@ def _string_list(s, delims):
         return [s] if s else []
     split = _SPLITTERS.get(delims)
     if split is None:
-        if len(_SPLITTERS) > 100:
-            _SPLITTERS.clear()
-        split = _SPLITTERS[delims] = re.compile('[' + re.escape(delims) + ']').split
+        split = _SPLITTERS.learn(delims, re.compile('[' + re.escape(delims) + ']').split,
+                                 ENTRY + 1024 + 16 * len(delims))
     return [x for x in (i.strip(_WS) for i in split(s)) if x]
 
 
