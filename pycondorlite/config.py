@@ -176,15 +176,16 @@ def get_config():
             raise ConfigError(f"ERROR: can't read configuration file {path}: {e.strerror}")
         _cached.clear()
         _cached[path] = cfg
-        _tell_classad_layer(cfg)
+        _tell_classad_layer()
     return cfg
 
 
-def _tell_classad_layer(cfg):
+def _tell_classad_layer():
     """The ClassAd layer evaluates as STRICT_CLASSAD_EVALUATION says (from the
-    file or _CONDOR_STRICT_CLASSAD_EVALUATION); it never reads the configuration."""
+    file or _CONDOR_STRICT_CLASSAD_EVALUATION); it never reads the configuration.
+    (Called once the configuration is cached: param_bool reads it from there.)"""
     from pycondorlite.classad import semantics
-    semantics.configure(_bool_of(cfg.param("STRICT_CLASSAD_EVALUATION"), False))
+    semantics.configure(param_bool("STRICT_CLASSAD_EVALUATION", False))
 
 
 def reload():
@@ -204,10 +205,7 @@ _FALSE = {"false", "f", "no", "n", "0"}
 
 
 def param_bool(name, default=False):
-    return _bool_of(param(name), default)
-
-
-def _bool_of(v, default):
+    v = param(name)
     if v is None or v == "":
         return default
     low = v.strip().lower()
