@@ -176,12 +176,23 @@ def get_config():
             raise ConfigError(f"ERROR: can't read configuration file {path}: {e.strerror}")
         _cached.clear()
         _cached[path] = cfg
+        _tell_classad_layer()
     return cfg
+
+
+def _tell_classad_layer():
+    """The ClassAd layer evaluates as STRICT_CLASSAD_EVALUATION says (from the
+    file or _CONDOR_STRICT_CLASSAD_EVALUATION); it never reads the configuration.
+    (Called once the configuration is cached: param_bool reads it from there.)"""
+    from pycondorlite.classad import semantics
+    semantics.configure(param_bool("STRICT_CLASSAD_EVALUATION", False))
 
 
 def reload():
     """Forget the configuration read so far (the next param() reads it again)."""
     _cached.clear()
+    from pycondorlite.classad import semantics
+    semantics.configure(None)
 
 
 def param(name, default=None):

@@ -456,13 +456,9 @@ class Negotiator:
     def negotiate(self, now=None, jobs=None, ads=None, commit=True):
         """One negotiation cycle. Returns a CycleResult."""
         from pycondorlite.classad import semantics
-        prev = semantics._override
-        # The knob cannot change within a cycle: look it up once, not per evaluation.
-        semantics.set_old_semantics(semantics.old_semantics())
-        try:
+        # The semantics are chosen once for the cycle, for this thread only.
+        with semantics.fixed(semantics.old_semantics()):
             return self._negotiate(now, jobs, ads, commit)
-        finally:
-            semantics.set_old_semantics(prev)
 
     def _negotiate(self, now, jobs, ads, commit):
         t0 = time.perf_counter()

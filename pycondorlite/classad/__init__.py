@@ -10,13 +10,13 @@ STRICT_CLASSAD_EVALUATION is true (see semantics.py).
 """
 
 import enum
-import gc
 
+from . import debugging
 from .ad import ClassAd, ExprTree
 from .errors import ClassAdException, ClassAdSyntaxError
-from .parsing import iter_new_ads, iter_old_ads, looks_new, read_old_ads
+from .parsing import looks_new, read_new_ads, read_old_ads
 from .printer import quote_string, unparse_value
-from .semantics import old_semantics, set_old_semantics
+from .semantics import old_semantics
 from .value import Value, Undefined, Error
 
 __all__ = [
@@ -48,26 +48,12 @@ def _text_of(input):
 def _read_old(text, strict):
     """(ads, failure): the old-syntax ads of text, and the exception that
     ended the reading (classad2 raises it after handing out the ads before)."""
-    # Thousands of small ads: read them all with the cyclic garbage collector
-    # paused (they hold no cycles, and its passes over the growing heap would
-    # cost more than the reading).
-    failure = None
-    enabled = gc.isenabled()
-    gc.disable()
     try:
-        try:
-            read = read_old_ads(text, old_semantics(), strict)
-        except ClassAdSyntaxError:
-            raise
-        except ClassAdException as e:
-            failure = e
-            read = getattr(e, "partial", [])
-        from_dicts = ClassAd._from_dicts
-        ads = [from_dicts(attrs, names) for attrs, names in read]
-    finally:
-        if enabled:
-            gc.enable()
-    return ads, failure
+        return read_old_ads(text, old_semantics(), strict, make=ClassAd._from_dicts), None
+    except ClassAdSyntaxError:
+        raise
+    except ClassAdException as e:
+        return getattr(e, "partial", []), e
 
 
 def _hand_out(ads, failure):
@@ -83,8 +69,9 @@ def _ads(text, parser, strict=False):
         ads, failure = _read_old(text, strict)
         return iter(ads) if failure is None else _hand_out(ads, failure)
     if parser == ParserType.New:
-        return (ClassAd._from_pairs(node.attrs)
-                for node, _ in iter_new_ads(text, old_semantics(), strict))
+        from_dicts = ClassAd._from_dicts
+        return (from_dicts(attrs, names)
+                for attrs, names in read_new_ads(text, old_semantics(), strict))
     raise ClassAdException("parser type %s is not supported" % parser.name)
 
 
@@ -95,8 +82,11 @@ def parseAds(input, parser=ParserType.Auto):
 
 def parseOne(input, parser=ParserType.Auto):
     """All the ads in input merged into one ClassAd."""
+    ads = list(_ads(_text_of(input), ParserType(parser)))
+    if len(ads) == 1:
+        return ads[0]
     result = ClassAd()
-    for ad in _ads(_text_of(input), ParserType(parser)):
+    for ad in ads:
         result.update(ad)
     return result
 
@@ -152,7 +142,9 @@ def unquote(input):
 
 
 def lastError():
-    return ""
+    """The message of the last error the ClassAd library met (a text that
+    did not parse, an evaluation that could not complete)."""
+    return debugging.last_error()
 
 
 def version():

@@ -1,47 +1,85 @@
 """ClassAd (a case-insensitive mapping of attribute names to expressions)
 and ExprTree, with the surface of classad2's."""
 
-from collections.abc import MutableMapping
+import datetime
+from collections.abc import Mapping, MutableMapping
 
 from . import compiler
+from . import debugging
 from . import nodes as N
 from . import printer
+from . import times
 from .compiler import Env, EvalFailure, compile_node
 from .errors import ClassAdException, ClassAdSyntaxError
-from .parsing import SharedNames, parse_exprtree_text, iter_new_ads
+from .parsing import SharedNames, first_new_ad, parse_exprtree_text
 from .semantics import old_semantics
-from .value import Value
+from .value import AbsTime, RelTime, Value
 
 
 def _from_python(value):
-    """A tree for a Python value stored into an ad."""
+    """A tree for a Python value stored into an ad, converted as classad2
+    converts it: a datetime is an absolute time, bytes a (UTF-8) string, a
+    mapping a nested ad, any other iterable a list."""
     if isinstance(value, ExprTree):
         return value._node
     if value is None:
         return N.UNDEFINED_LIT
     if isinstance(value, Value):
         return N.Literal(Value(value))
-    if isinstance(value, (bool, str)):
-        return N.Literal(value)
+    if isinstance(value, bool):
+        return N.Literal(bool(value))
+    if isinstance(value, str):
+        return N.Literal(str(value))
     if isinstance(value, int):
         if not (-(1 << 63) <= value < (1 << 63)):
             raise OverflowError("int too big to convert")
         return N.Literal(int(value))
     if isinstance(value, float):
         return N.Literal(float(value))
+    if isinstance(value, bytes):
+        # libclassad strings are bytes: ones that are no UTF-8 are kept as they are
+        return N.Literal(value.decode("utf-8", "surrogateescape"))
+    if isinstance(value, datetime.datetime):
+        return N.Literal(times.from_datetime(value))
     if isinstance(value, ClassAd):
-        return N.AdExpr([(value._names[k], e) for k, e in value._attrs.items()])
-    if isinstance(value, dict):
-        return N.AdExpr([(str(k), _from_python(v)) for k, v in value.items()])
-    if isinstance(value, (list, tuple)):
-        return N.ListExpr([_from_python(v) for v in value])
+        return N.AdExpr([(value._names[k], N.as_node(e)) for k, e in value._attrs.items()])
+    if isinstance(value, Mapping):
+        pairs = {}      # lower-case name -> (first spelling, last value), as an ad keeps them
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError("ClassAd keys are strings")
+            key = k.lower()
+            pairs[key] = (pairs[key][0] if key in pairs else k, _from_python(v))
+        return N.AdExpr(pairs.values())
+    if not isinstance(value, (datetime.date, datetime.timedelta)):
+        try:
+            items = iter(value)
+        except TypeError:
+            pass
+        else:
+            return N.ListExpr([_from_python(v) for v in items])
     raise ClassAdException("Unable to convert Python object to a ClassAd expression.")
+
+
+def _atom_to_python(v):
+    """An evaluated atom as classad2 hands it out: an absolute time as the
+    UTC datetime of its instant, a relative time as a float."""
+    t = type(v)
+    if t is AbsTime:
+        return times.to_datetime(v)
+    if t is RelTime:
+        return float(v)
+    return v
 
 
 def _node_to_python(node, parent=None):
     """What ``ad[key]`` gives for a stored tree: a value if literal, else an ExprTree."""
     t = node.__class__
+    if t in N.BARE:
+        return node
     if t is N.Literal:
+        return _atom_to_python(node.value)
+    if t is N.RelTimeLiteral:
         return node.value
     if t is N.ListExpr:
         return [_node_to_python(i, parent) for i in node.items]
@@ -62,6 +100,8 @@ def _value_to_python(v):
             out = []
             for e, val in zip(exprs, list.__iter__(v)):
                 if e.__class__ is N.Literal:
+                    out.append(_atom_to_python(e.value))
+                elif e.__class__ is N.RelTimeLiteral:
                     out.append(e.value)
                 elif e.__class__ is N.ListExpr or e.__class__ is N.AdExpr:
                     out.append(_value_to_python(val))
@@ -69,7 +109,26 @@ def _value_to_python(v):
                     out.append(ExprTree._wrap(e))
             return out
         return [_value_to_python(x) for x in v]
-    return v
+    return _atom_to_python(v)
+
+
+def _failure():
+    """What an evaluation that cannot complete raises (and records)."""
+    e = ClassAdException("failed to evaluate expression")
+    debugging.record_error(e)
+    return e
+
+
+def _value_to_node(v):
+    """The literal simplify() makes of an evaluated value: an absolute time
+    keeps its zone, a relative time is cut to whole seconds (a C int), as
+    libclassad makes the literal."""
+    t = type(v)
+    if t is AbsTime:
+        return N.Literal(v)
+    if t is RelTime:
+        return N.RelTimeLiteral(times.c_int(v))
+    return _from_python(_value_to_python(v))
 
 
 class ExprTree:
@@ -83,7 +142,11 @@ class ExprTree:
         elif isinstance(expr, ExprTree):
             self._node = expr._node
         elif isinstance(expr, str):
-            self._node = parse_exprtree_text(expr, old_semantics())
+            try:
+                self._node = parse_exprtree_text(expr, old_semantics())
+            except ClassAdSyntaxError as e:
+                debugging.record_error(e)
+                raise
         else:
             raise TypeError("expr must be None, str, or ExprTree")
 
@@ -92,6 +155,18 @@ class ExprTree:
         e = cls.__new__(cls)
         e._node = node
         return e
+
+    def _evaluate(self, scope, target):
+        if scope is not None and not isinstance(scope, ClassAd):
+            raise TypeError("scope must be a ClassAd")
+        if target is not None and not isinstance(target, ClassAd):
+            raise TypeError("target must be a ClassAd")
+        node = self._node
+        fn = node.fn or compile_node(node)
+        try:
+            return fn(Env(scope, target, old_semantics()))
+        except EvalFailure:
+            raise _failure() from None
 
     def eval(self, scope=None, target=None):
         """The value of the expression, MY being scope and TARGET target."""
@@ -102,16 +177,20 @@ class ExprTree:
         node = self._node
         fn = node.fn or compile_node(node)
         try:
-            return _value_to_python(fn(Env(scope, target, old_semantics())))
+            v = fn(Env(scope, target, old_semantics()))
         except EvalFailure:
-            raise ClassAdException("failed to evaluate expression") from None
+            raise _failure() from None
+        t = v.__class__
+        if t is bool or t is str or t is int or t is float:
+            return v
+        return _value_to_python(v)
 
     def simplify(self, scope=None, target=None):
         """The value of the expression, as an ExprTree."""
-        v = self.eval(scope, target)
-        if isinstance(v, ExprTree):
-            return v
-        return ExprTree._wrap(_from_python(v))
+        v = self._evaluate(scope, target)
+        if isinstance(v, N.Node):
+            return ExprTree._wrap(v)
+        return ExprTree._wrap(_value_to_node(v))
 
     def __eq__(self, other):
         if type(other) is type(self):
@@ -131,6 +210,7 @@ class ClassAd(MutableMapping):
     """A ClassAd: attribute name (any case) to expression."""
 
     __slots__ = ("_attrs", "_names", "_parent", "__weakref__")
+    _subscripted = False   # see SubscriptedAd
 
     def __init__(self, input=None):
         self._attrs = {}     # lower-case name -> tree
@@ -143,10 +223,11 @@ class ClassAd(MutableMapping):
                 self[k] = v
             return
         if isinstance(input, str):
-            ads = list(iter_new_ads(input, old_semantics(), strict=True))
-            if len(ads) != 1:
-                raise ClassAdSyntaxError("expected one ClassAd", 1, 1, input)
-            self._set_pairs(ads[0][0].attrs)
+            try:
+                self._attrs, self._names = first_new_ad(input, old_semantics())
+            except ClassAdSyntaxError as e:
+                debugging.record_error(e)
+                raise
             return
         raise TypeError("input must be None, str, or dict")
 
@@ -176,9 +257,10 @@ class ClassAd(MutableMapping):
 
     def _set_pairs(self, pairs):
         attrs, names = self._attrs, self._own_names()
+        stored = N.stored
         for name, node in pairs:
             key = name.lower()
-            attrs[key] = node
+            attrs[key] = stored(node)
             if key not in names:
                 names[key] = name
 
@@ -212,7 +294,7 @@ class ClassAd(MutableMapping):
     def __setitem__(self, key, value):
         if not isinstance(key, str):
             raise TypeError("ClassAd keys are strings")
-        node = _from_python(value)
+        node = N.stored(_from_python(value))
         k = key.lower()
         self._attrs[k] = node
         names = self._own_names()
@@ -245,7 +327,8 @@ class ClassAd(MutableMapping):
             return NotImplemented
         if self._attrs.keys() != other._attrs.keys():
             return False
-        return all(n == other._attrs[k] for k, n in self._attrs.items())
+        as_node = N.as_node
+        return all(as_node(n) == as_node(other._attrs[k]) for k, n in self._attrs.items())
 
     __hash__ = None
 
@@ -265,7 +348,7 @@ class ClassAd(MutableMapping):
         node = self._attrs.get(attr.lower())
         if node is None:
             raise KeyError(attr)
-        return ExprTree._wrap(node)
+        return ExprTree._wrap(N.as_node(node))
 
     def eval(self, attr):
         """The value of attr evaluated in this ad (KeyError if absent)."""
@@ -279,7 +362,7 @@ class ClassAd(MutableMapping):
         try:
             return _value_to_python(compiler.eval_attr(env, self, key, node))
         except EvalFailure:
-            raise ClassAdException("failed to evaluate expression") from None
+            raise _failure() from None
 
     def evaluate(self, expr, target=None):
         """The value of an expression (text or ExprTree) with this ad as MY."""
@@ -335,6 +418,7 @@ class ClassAd(MutableMapping):
 
 _new_env = Env.__new__
 _Literal = N.Literal
+_BARE = N.BARE
 _env_pool = []
 
 
@@ -346,7 +430,9 @@ def _requirements_hold(ad, target, old):
     node = ad._attrs.get("requirements")
     if node is None:
         return False
-    if node.__class__ is _Literal:
+    if node.__class__ in _BARE:
+        v = node
+    elif node.__class__ is _Literal:
         v = node.value
     else:
         if ad._parent is None:
@@ -358,7 +444,7 @@ def _requirements_hold(ad, target, old):
             env.target = target
             env.old_semantics = old
             env.active = 1
-            env.ctx = env.consts = None
+            env.ctx = env.consts = env.alt = env.moved = None
         else:
             env = Env(ad, target, old)
             env.active = 1
@@ -366,7 +452,7 @@ def _requirements_hold(ad, target, old):
             fn = node.fn
             v = fn(env) if fn is not None else compiler.run_node(node, env)
         except (EvalFailure, RecursionError):
-            raise ClassAdException("failed to evaluate expression") from None
+            raise _failure() from None
         finally:
             if len(_env_pool) < 8:
                 _env_pool.append(env)
@@ -390,13 +476,15 @@ def _match_pair(a, b, old):
             node = me._attrs.get("requirements")
             if node is None:
                 return False
-            if node.__class__ is _Literal:
+            if node.__class__ in _BARE:
+                v = node
+            elif node.__class__ is _Literal:
                 v = node.value
             else:
                 env.cur = env.my = env.root = me
                 env.target = other
                 env.active = 1
-                env.ctx = env.consts = None
+                env.ctx = env.consts = env.alt = env.moved = None
                 fn = node.fn
                 v = fn(env) if fn is not None else compiler.run_node(node, env)
             if v is True:
@@ -408,10 +496,20 @@ def _match_pair(a, b, old):
                 return False
         return True
     except (EvalFailure, RecursionError):
-        raise ClassAdException("failed to evaluate expression") from None
+        raise _failure() from None
     finally:
         if len(_env_pool) < 8:
             _env_pool.append(env)
 
 
+
+
+class SubscriptedAd(ClassAd):
+    """An ad got by subscripting an ad with a name (ad["inner"]): in
+    libclassad another kind of ad value (compiler.subscripted)."""
+    __slots__ = ()
+    _subscripted = True
+
+
 compiler.ClassAd = ClassAd
+compiler.SubscriptedAd = SubscriptedAd

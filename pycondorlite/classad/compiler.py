@@ -17,35 +17,22 @@ TARGET.
 import math
 import time
 
+from . import debugging
+from . import functions as _functions
 from . import nodes as N
-from .value import Value
+from .caches import ENTRY, Cache, text_size
+from . import times
+from .functions import EXACT_CASE_NAMES, FUNCTIONS, made_by_function
+from .functions import EvalFailed as _FnEvalFailed
+from .value import AbsTime, RelTime, Value
 
 UNDEF = Value.Undefined
 ERROR = Value.Error
-
-try:  # the built-in function library, written alongside
-    from .functions import FUNCTIONS
-except Exception:  # pragma: no cover - until functions.py exists
-    FUNCTIONS = {}
-try:
-    from .functions import EvalFailed as _FnEvalFailed
-except Exception:  # pragma: no cover
-    class _FnEvalFailed(Exception):
-        pass
-try:
-    from .functions import EXACT_CASE_NAMES
-except Exception:  # pragma: no cover
-    EXACT_CASE_NAMES = {}
+_BARE = N.BARE
 
 
-# HTCondor's additions (compat_classad.cpp), and a few core functions that
-# turn an argument they cannot evaluate into error rather than failing.
-_ARG_FAILURE_IS_ERROR = frozenset("""
-    envv1tov2 mergeenvironment listtoargs argstolist stringlistsize stringlistsum
-    stringlistavg stringlistmin stringlistmax stringlistmember stringlistimember
-    stringlistsubsetmatch stringlistisubsetmatch stringlist_regexpmember userhome
-    usermap splitusername splitslotname split splitsinful evalineachcontext
-    countmatches""".split())
+# A function that turns an argument it cannot evaluate into error rather
+# than failing.
 _ARG_FAILURE_ALWAYS_ERROR = frozenset(("stringlistsintersect",))
 
 
@@ -86,13 +73,23 @@ def _compare_op_arg(n, v):
         return UNDEF
     if n == 0 and not (type(v) is str and v.lower() in _COMPARE_OPS):
         return ERROR
+    if n == 1 and not isinstance(v, list):
+        # the list is looked at before the value is evaluated
+        return UNDEF if v is UNDEF else ERROR
     return None
 
 
 # Functions that stop at an argument before evaluating the next ones (which
 # only shows when a later one cannot be evaluated): n, value -> result or None.
 _EARLY_EXIT = {"strcat": _special_arg, "join": _error_arg,
-               "anycompare": _compare_op_arg, "allcompare": _compare_op_arg}
+               "anycompare": _compare_op_arg, "allcompare": _compare_op_arg,
+               "argstolist": _functions.args_version_arg,
+               "listtoargs": _functions.args_version_arg,
+               "mergeenvironment": _functions.merge_environment_arg}
+
+# Functions that evaluate their arguments in another order (HTCondor's
+# listToArgs / argsToList read the version, the second, first).
+_ARG_ORDER = {"argstolist": (1, 0), "listtoargs": (1, 0)}
 
 
 # Argument counts of the core functions, (min, max). libclassad checks the
@@ -102,7 +99,7 @@ _ARITY = {}
 for _names, _range in (
         ("isundefined iserror isstring isinteger isreal isboolean islist isclassad "
          "isabstime isreltime int real bool string floor ceiling ceil round toupper "
-         "tolower size sum avg min max interval reltime getyear getmonth getdayofmonth "
+         "tolower size sum avg min max interval getyear getmonth getdayofmonth "
          "getdayofweek getdayofyear getdays gethours getminutes getseconds splittime "
          "splitusername splitslotname", (1, 1)),
         ("pow quantize strcmp stricmp member identicalmember versioncmp versiongt "
@@ -114,8 +111,11 @@ for _names, _range in (
          (1, 2)),
         ("stringlistmember stringlistimember stringlistsintersect "
          "stringlistsubsetmatch stringlistisubsetmatch", (2, 3)),
-        ("time", (0, 0)), ("random", (0, 1)), ("formattime abstime", (0, 2)),
-        ("join", (1, 1 << 30)), ("strcat", (0, 1 << 30))):
+        ("reltime", (0, 2)), ("time timezoneoffset", (0, 0)), ("random", (0, 1)), ("formattime abstime", (0, 2)),
+        # HTCondor's
+        ("envv1tov2", (1, 1)), ("listtoargs argstolist", (1, 2)), ("usermap", (2, 4)),
+        ("stringlist_regexpmember", (2, 4)),
+        ("join strcat", (0, 1 << 30))):
     for _n in _names.split():
         _ARITY[_n] = _range
 
@@ -142,6 +142,7 @@ class ListValue(list):
     ``failed`` the indexes of elements whose evaluation failed (a loop):
     libclassad lists are lazy, so that only fails what uses those elements."""
     __slots__ = ("exprs", "failed")
+    made = False    # made by a function (see MadeList)
 
     def __init__(self, values=(), exprs=None, failed=None):
         list.__init__(self, values)
@@ -149,12 +150,20 @@ class ListValue(list):
         self.failed = failed
 
 
+class MadeList(ListValue):
+    """A list a function made from values (evalInEachContext), with
+    expressions for printing: for =?= it is of the kind of split()'s."""
+    __slots__ = ()
+    made = True
+
+
 class Env:
     """The state of one evaluation: the scope, the match partner, the mode.
 
     ``old_semantics`` is part of the contract with functions.py.
     """
-    __slots__ = ("cur", "my", "target", "old_semantics", "active", "root", "ctx", "consts")
+    __slots__ = ("cur", "my", "target", "old_semantics", "active", "root", "ctx", "consts",
+                 "alt", "moved")
 
     def __init__(self, cur, target=None, old=True):
         self.cur = cur
@@ -168,6 +177,8 @@ class Env:
         self.root = my
         self.ctx = None        # the match context ads, made when needed
         self.consts = None     # the literals of the template being evaluated
+        self.alt = None        # (nested ad, its alternate scope): see _in_context
+        self.moved = None      # (ad moved to, ad written in, depth): see _home
 
 
 # --- attribute lookup -------------------------------------------------------
@@ -201,8 +212,12 @@ def run_node(node, env):
 
 
 def eval_attr(env, scope, key, node):
-    """Evaluate node, the value of attribute key of ad scope."""
-    if node.__class__ is N.Literal:
+    """Evaluate node, the value of attribute key of ad scope (a tree, or
+    the bare value an ad keeps for a plain literal)."""
+    t = node.__class__
+    if t in _BARE:
+        return node
+    if t is N.Literal:
         return node.value
     # like libclassad, a depth limit (not a search for loops) ends a
     # circular reference: evaluation fails
@@ -300,17 +315,25 @@ def lookup_in_scope(env, scope, key, alternate):
             return lookup_in_scope(env, target, key, False)
         if start is target:
             return lookup_in_scope(env, env.my, key, False)
+        alt = env.alt
+        if alt is not None and start is alt[0]:
+            return lookup_in_scope(env, alt[1], key, False)
     return UNDEF
 
 
 def select(env, base, key):
     """base.key: an attribute of an ad, or of each ad of a list."""
     if ClassAd is not None and isinstance(base, ClassAd):
+        if base.__class__ is SubscriptedAd:
+            return UNDEF
         return lookup_in_scope(env, base, key, False)
     if isinstance(base, list):
         if getattr(base, "failed", None):
             raise EvalFailure("failed to evaluate expression")
-        return ListValue([select(env, v, key) for v in base])
+        values = [select(env, v, key) for v in base]
+        # a list of the same kind as a list literal's (libclassad's LIST, not
+        # the SLIST split() makes: for =?= the two kinds differ)
+        return ListValue(values, tuple(map(_literal_of, values)))
     if base is UNDEF:
         return UNDEF
     return ERROR
@@ -353,7 +376,7 @@ def op_add(a, b):
         return s
     x, y = _num(a), _num(b)
     if x is None or y is None:
-        return ERROR
+        return times.arith("+", a, b)
     r = x + y
     return _wrap(r) if type(r) is int else _real(r)
 
@@ -366,7 +389,7 @@ def op_sub(a, b):
         return s
     x, y = _num(a), _num(b)
     if x is None or y is None:
-        return ERROR
+        return times.arith("-", a, b)
     r = x - y
     return _wrap(r) if type(r) is int else _real(r)
 
@@ -377,7 +400,7 @@ def op_mul(a, b):
         return s
     x, y = _num(a), _num(b)
     if x is None or y is None:
-        return ERROR
+        return times.arith("*", a, b)
     r = x * y
     return _wrap(r) if type(r) is int else _real(r)
 
@@ -388,7 +411,7 @@ def op_div(a, b):
         return s
     x, y = _num(a), _num(b)
     if x is None or y is None:
-        return ERROR
+        return times.arith("/", a, b)
     if type(x) is int and type(y) is int:
         if y == 0:
             return ERROR
@@ -430,7 +453,15 @@ def _cmp(a, b):
         return (a.lower(), b.lower())
     x, y = _num(a), _num(b)
     if x is None or y is None:
+        # two absolute times compare as instants, two relative times as
+        # numbers; a time against anything else is error
+        if ta is AbsTime and tb is AbsTime:
+            return (a.secs, b.secs)
+        if ta is RelTime and tb is RelTime:
+            return (float(a), float(b))
         return ERROR
+    if type(x) is float or type(y) is float:
+        return (float(x), float(y))
     return (x, y)
 
 
@@ -439,8 +470,12 @@ def _make_cmp(test):
         if type(a) is str and type(b) is str:
             return test(a.lower(), b.lower())
         ta, tb = type(a), type(b)
-        if (ta is int or ta is float) and (tb is int or tb is float):
-            return test(a, b)
+        if ta is int or ta is float:
+            if tb is ta:
+                return test(a, b)
+            if tb is int or tb is float:
+                # an integer against a real: both as reals, as libclassad
+                return test(float(a), float(b))
         c = _cmp(a, b)
         if c.__class__ is tuple:
             return test(c[0], c[1])
@@ -462,11 +497,11 @@ def op_is(a, b):
         if isinstance(a, list) and isinstance(b, list):
             # a list literal and a function's list are different kinds of
             # value in libclassad (LIST vs SLIST)
-            if (getattr(a, "exprs", None) is None) != (getattr(b, "exprs", None) is None):
+            if made_by_function(a) != made_by_function(b):
                 return False
             return ERROR
         return False
-    if ta is list or ta is ListValue or (ClassAd is not None and ta is ClassAd):
+    if ta is list or ta is ListValue or (ClassAd is not None and (ta is ClassAd or ta is SubscriptedAd)):
         return ERROR
     return a == b
 
@@ -553,6 +588,8 @@ def op_neg(v):
         return _wrap(-v)
     if t is float:
         return -v
+    if t is RelTime:
+        return RelTime(-v)
     if v is UNDEF:
         return UNDEF
     return ERROR
@@ -560,7 +597,7 @@ def op_neg(v):
 
 def op_pos(v):
     t = type(v)
-    if t is int or t is float:
+    if t is int or t is float or t is RelTime:
         return v
     if v is UNDEF:
         return UNDEF
@@ -604,6 +641,14 @@ def _c_literal(node):
     return lit
 
 
+def _c_reltime_literal(node):
+    v = node.value      # a plain real: what libclassad evaluates it to
+
+    def lit(env):
+        return v
+    return lit
+
+
 def _c_attrref(node):
     key = node.lname
     if node.base is None:
@@ -625,7 +670,10 @@ def _c_attrref(node):
             if scope is not None:
                 n = scope._attrs.get(key)
                 if n is not None:
-                    if n.__class__ is N.Literal:
+                    t = n.__class__
+                    if t in _BARE:
+                        return n
+                    if t is N.Literal:
                         return n.value
                     return eval_attr(env, scope, key, n)
                 if scope._parent is None:
@@ -644,7 +692,10 @@ def _c_attrref(node):
                         return UNDEF
                     n = other._attrs.get(key)
                     if n is not None:
-                        if n.__class__ is N.Literal:
+                        t = n.__class__
+                        if t in _BARE:
+                            return n
+                        if t is N.Literal:
                             return n.value
                         return eval_attr(env, other, key, n)
                     return lookup_in_scope(env, other, key, False)
@@ -664,7 +715,10 @@ def _c_attrref(node):
                 ad = env.target if bkey == "target" else scope
                 n = ad._attrs.get(key)
                 if n is not None:
-                    if n.__class__ is N.Literal:
+                    t = n.__class__
+                    if t in _BARE:
+                        return n
+                    if t is N.Literal:
                         return n.value
                     return eval_attr(env, ad, key, n)
                 return lookup_in_scope(env, ad, key, False)
@@ -809,9 +863,35 @@ def _c_subscript(node):
                 return ERROR
             return b[i]     # an element that failed (a loop) is error, as libclassad
         if ClassAd is not None and isinstance(b, ClassAd) and type(i) is str:
-            return lookup_in_scope(env, b, i.lower(), False)
+            # libclassad looks in the ad itself (not the ads around it) and
+            # evaluates what it finds there; an ad it gets is another kind
+            # of ad value (see SubscriptedAd)
+            key = i.lower()
+            n = b._attrs.get(key)
+            if n is None:
+                return UNDEF
+            v = eval_attr(env, b, key, n)
+            if isinstance(v, ClassAd):
+                return subscripted(v)
+            return v
         return ERROR
     return subscript
+
+
+def subscripted(ad):
+    """The ad ad["name"] gives in libclassad: a value of another kind than
+    an ad reached by name (=?= between the two is false, not error), from
+    which a selection (.name) finds nothing, though a subscript does."""
+    if ad.__class__ is SubscriptedAd:
+        return ad
+    c = SubscriptedAd.__new__(SubscriptedAd)
+    c._attrs = dict(ad._attrs)
+    c._names = dict(ad._names)
+    c._parent = ad._parent
+    return c
+
+
+SubscriptedAd = None  # made by ad.py (a subclass of its ClassAd)
 
 
 def _c_param(node):
@@ -872,19 +952,30 @@ def _c_list(node):
 
 
 def _evaluate_list(env, items, exprs):
+    # (libclassad evaluates an element when it is used, not here: where an
+    # element's evaluation moves the current ad, see _find_expr, the rest of
+    # the expression does not see it)
+    cur = env.cur
     try:
-        return ListValue([f(env) for f in items], exprs)
+        values = []
+        for f in items:
+            values.append(f(env))
+            env.cur = cur
+        return ListValue(values, exprs)
     except EvalFailure:
         # lists are lazy in libclassad: a looping element fails only if used
         values = []
         failed = set()
         for n, f in enumerate(items):
+            env.cur = cur
             try:
                 values.append(f(env))
             except EvalFailure:
                 values.append(ERROR)
                 failed.add(n)
         return _FailingList(values, exprs, failed)
+    finally:
+        env.cur = cur
 
 
 class _FailingList(ListValue):
@@ -911,15 +1002,25 @@ def _c_ad(node):
     if _has_param(node):
         def adexpr_t(env):
             ad = ClassAd._from_pairs(N.substitute(node, env.consts).attrs)
-            ad._parent = env.cur
+            ad._parent = _home(env)
             return ad
         return adexpr_t
 
     def adexpr(env):
         ad = ClassAd._from_pairs(attrs)
-        ad._parent = env.cur
+        ad._parent = _home(env)
         return ad
     return adexpr
+
+
+def _home(env):
+    """The ad an ad literal being evaluated is written in: where the
+    evaluation is, unless evalInEachContext moved it (_f_each_context)."""
+    cur = env.cur
+    m = env.moved
+    if m is not None and m[0] is cur and m[2] == env.active:
+        return m[1]
+    return cur
 
 
 def _c_call(node):
@@ -930,18 +1031,29 @@ def _c_call(node):
     args = [compile_node(a) for a in node.args]
     fn = FUNCTIONS.get(name)
     exact = EXACT_CASE_NAMES.get(name)
-    if fn is None or (exact is not None and node.name != exact):
+    if fn is None:
         def unknown(env):
             return ERROR
         return unknown
-    old_only = name in _ARG_FAILURE_IS_ERROR
+    if exact is not None and node.name != exact:
+        def misspelt(env):
+            # libclassad looks at the arguments before the spelling: an
+            # undefined one makes it undefined, else it is error
+            if len(args) != 2:
+                return ERROR
+            values = [a(env) for a in args]
+            return UNDEF if any(v is UNDEF for v in values) else ERROR
+        return misspelt
     always = name in _ARG_FAILURE_ALWAYS_ERROR
     early = _EARLY_EXIT.get(name)
     lo, hi = _ARITY.get(name, (0, 1 << 30))
     bad_count = not (lo <= len(args) <= hi)
+    if bad_count:
+        # libclassad counts the arguments before it evaluates any
+        return lambda env: ERROR
 
     if name in _MEMO_FUNCTIONS:
-        memo = {}
+        memo = Cache(256 * 1024)
 
         def memo_call(env):
             values = []
@@ -949,7 +1061,7 @@ def _c_call(node):
                 for a in args:
                     values.append(a(env))
             except EvalFailure:
-                if bad_count or always or (old_only and not env.old_semantics):
+                if bad_count or always:
                     return ERROR
                 raise
             # the same string arguments give the same answer: remember it
@@ -961,11 +1073,30 @@ def _c_call(node):
             r = memo.get(key, memo)
             if r is memo:
                 r = _apply(fn, values, env)
-                if len(memo) >= 256:
-                    memo.clear()
-                memo[key] = r
+                memo.learn(key, r, 2 * text_size(key) + ENTRY)
             return r
         return memo_call
+
+    order = _ARG_ORDER.get(name)
+    if order is not None and len(order) == len(args):
+        def ordered_call(env):
+            values = [None] * len(args)
+            for k in order:
+                try:
+                    values[k] = args[k](env)
+                except EvalFailure:
+                    if bad_count or always:
+                        return ERROR
+                    if early is not None:
+                        for n in order:
+                            if n == k:
+                                break
+                            r = early(n, values[n])
+                            if r is not None:
+                                return r
+                    raise
+            return _apply(fn, values, env)
+        return ordered_call
 
     def call(env):
         values = []
@@ -974,7 +1105,7 @@ def _c_call(node):
                 values.append(a(env))
         except EvalFailure:
             # what libclassad does before (or instead of) evaluating them
-            if bad_count or always or (old_only and not env.old_semantics):
+            if bad_count or always:
                 return ERROR
             # the few that give up at an earlier argument
             if early is not None:
@@ -1032,25 +1163,228 @@ def _f_unparse(node):
         # the text of the expression an unscoped reference names
         if ref.base is not None or ref.absolute:
             return ""
+        # (libclassad looks in the current ad only, not the ads around it)
         scope = env.cur
-        while scope is not None:
-            n = scope._attrs.get(ref.lname)
-            if n is not None:
-                return pretty(n)
-            scope = scope._parent
-        return ""
+        n = scope._attrs.get(ref.lname) if scope is not None else None
+        return pretty(N.as_node(n)) if n is not None else ""
     return unparse_
 
 
+_DEREF_SPECIAL = frozenset(("self", "parent", "root", "toplevel"))
+
+
+def _find_expr(env, ref):
+    """(the expression attribute reference ref names in env, or None when
+    it names none; the ad libclassad's look-up leaves its evaluation at, or
+    None when it leaves it where it was) -- libclassad's Deref. The look-up
+    moves the evaluation to the ad it found the name in, or to the root
+    when it found none (LookupInScope), and nothing moves it back before the
+    attribute being evaluated is done."""
+    key = ref.lname
+    base = ref.base
+    top = env.root if env.target is None else None
+    if ref.absolute:
+        scope = env.root if env.target is None else match_context(env)[0]
+        scopes = [scope]
+    elif base is None:
+        scopes = [env.cur]
+        if env.old_semantics and env.target is not None:
+            scopes.append(env.target if env.cur is env.my else env.my)
+    elif base.__class__ is N.AttrRef and base.base is None and base.lname in ("my", "target") \
+            and not base.absolute and env.target is not None:
+        scopes = [env.my if base.lname == "my" else env.target]
+    else:
+        try:
+            ad = compile_node(base)(env)
+        except EvalFailure:
+            return None, None
+        if ClassAd is None or not isinstance(ad, ClassAd):
+            return None, None
+        scopes = [ad]
+    if scopes[0] is None:
+        return None, None
+    for scope in scopes:
+        while scope is not None:
+            n = scope._attrs.get(key)
+            if n is not None:
+                return N.as_node(n), scope
+            if key in _DEREF_SPECIAL:
+                # the special names, answered at the first ad that lacks them
+                if key == "self":
+                    return N.AdRef(scope), scope
+                if key == "parent":
+                    p = scope._parent
+                    return (N.AdRef(p) if p is not None else None), scope
+                root = env.root if env.target is None else match_context(env)[0]
+                return (N.AdRef(root) if root is not None else None), scope
+            last = scope
+            scope = scope._parent
+    if env.target is not None:
+        return None, match_context(env)[0]
+    return None, top if top is not None else last
+
+
+def _in_context(expr, env, element):
+    """What expr evaluates to in the ad element (compat_classad's
+    evaluateInContext): error when element is no ad (undefined when
+    undefined). In a match the other ad stays the alternate scope (old
+    semantics) and TARGET; MY is the element."""
+    if ClassAd is None or not isinstance(element, ClassAd):
+        return UNDEF if element is UNDEF else ERROR
+    inner = Env(element, env.target, env.old_semantics)
+    if env.target is not None:
+        # libclassad gives the element the alternate scope of the side of
+        # the match it is on (old semantics: the other ad)
+        inner.alt = (element, env.target if inner.my is env.my else env.my)
+    try:
+        return run_node(expr, inner)
+    except (EvalFailure, RecursionError):
+        return ERROR
+
+
+def _f_each_context(counting):
+    """evalInEachContext(expr, ads): expr evaluated in each ad of the list;
+    countMatches(expr, ads): how many of those are true. An attribute
+    reference names the expression to evaluate if it names one (else it is
+    evaluated as it is, in each ad)."""
+    def compile_(node):
+        if len(node.args) != 2:
+            return lambda env: ERROR
+        expr_node, list_node = node.args
+        items = list_node.items if list_node.__class__ is N.ListExpr else None
+        item_fns = [compile_node(i) for i in items] if items is not None else None
+        list_fn = compile_node(list_node)
+
+        def each(env):
+            expr = expr_node
+            consts = env.consts
+            if expr.__class__ is N.AttrRef:
+                found, moved_to = _find_expr(env, expr)
+                if found is not None:
+                    expr = found
+                if moved_to is not None and moved_to is not env.cur:
+                    # as in libclassad, the list and the rest of the
+                    # attribute being evaluated are read where the look-up
+                    # ended (eval_attr moves back when that attribute is done);
+                    # an ad written in it still has the ad it is written in
+                    # around it (env.moved, for _c_ad)
+                    m = env.moved
+                    home = m[1] if m is not None and m[0] is env.cur \
+                        and m[2] == env.active else env.cur
+                    env.moved = (moved_to, home, env.active)
+                    env.cur = moved_to
+            if consts is not None:
+                expr = N.substitute(expr, consts)
+            if item_fns is not None:
+                elements = []
+                for f in item_fns:
+                    try:
+                        elements.append(f(env))
+                    except EvalFailure:
+                        elements.append(ERROR)
+            else:
+                try:
+                    v = list_fn(env)
+                except EvalFailure:
+                    # (HTCondor does not look at whether the list could be
+                    # evaluated, only at what it got: error)
+                    v = ERROR
+                if v is UNDEF:
+                    return 0 if counting else UNDEF
+                if not isinstance(v, list):
+                    return ERROR
+                failed = v.failed if isinstance(v, ListValue) else None
+                elements = [ERROR if failed and k in failed else x
+                            for k, x in enumerate(list.__iter__(v))]
+            results = [_in_context(expr, env, e) for e in elements]
+            if counting:
+                return sum(1 for r in results if _truth(r) is True)
+            return MadeList(results, tuple(_literal_of(r) for r in results))
+        return each
+    return compile_
+
+
+def _literal_of(v):
+    """An expression for a computed value (a list element that prints)."""
+    if ClassAd is not None and isinstance(v, ClassAd):
+        return N.AdExpr([(v._names[k], N.as_node(e)) for k, e in v._attrs.items()])
+    if isinstance(v, list):
+        exprs = getattr(v, "exprs", None)
+        return N.ListExpr(exprs if exprs is not None else [_literal_of(x) for x in v])
+    return N.Literal(v)
+
+
+def _f_debug(node):
+    """debug(expr): expr's value; while it is evaluated, each attribute
+    reference, call, list and ad in it is traced (debugging.py), then expr."""
+    if len(node.args) != 1:
+        return lambda env: ERROR
+    arg = node.args[0]
+    traced = _compile_traced(arg)
+
+    def debug_(env):
+        start = time.perf_counter()
+        v = traced(env)
+        debugging.report(arg, v, time.perf_counter() - start)
+        return v
+    return debug_
+
+
+def _compile_traced(node):
+    """The closure of a copy of node in which the nodes libclassad traces
+    report their values (the shared, cached closures stay as they are)."""
+    copy = N.clone(N.materialize(node))
+    for n in N.post_order(copy):
+        fn = _COMPILERS[n.__class__](n)     # children already compiled (and traced)
+        if n.__class__ in debugging.TRACED:
+            fn = _tracing(n, fn)
+        n.fn = fn
+    return copy.fn
+
+
+def _tracing(node, fn):
+    def traced(env):
+        start = time.perf_counter()
+        v = fn(env)
+        debugging.report(node, v, time.perf_counter() - start)
+        return v
+    return traced
+
+
+def _f_user_home(node):
+    """userHome(name[, default]): HTCondor evaluates the default first;
+    one that cannot be evaluated is no default, a name that cannot be is
+    error."""
+    fn = FUNCTIONS["userhome"]
+    args = [compile_node(a) for a in node.args]
+
+    def user_home(env):
+        values = [ERROR] * len(args)
+        for k in reversed(range(len(args))):
+            try:
+                values[k] = args[k](env)
+            except EvalFailure:
+                pass
+        return _apply(fn, values, env)
+    if len(args) not in (1, 2):
+        return lambda env: _apply(fn, [None] * len(args), env)
+    return user_home
+
+
 _SPECIAL_FUNCTIONS = {
+    "userhome": _f_user_home,
     "ifthenelse": _f_ifthenelse,
     "eval": _f_eval,
     "unparse": _f_unparse,
+    "debug": _f_debug,
+    "evalineachcontext": _f_each_context(False),
+    "countmatches": _f_each_context(True),
 }
 
 
 _COMPILERS = {
     N.Literal: _c_literal,
+    N.RelTimeLiteral: _c_reltime_literal,
     N.AttrRef: _c_attrref,
     N.Binary: _c_binary,
     N.Unary: _c_unary,

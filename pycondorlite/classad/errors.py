@@ -5,6 +5,11 @@ class ClassAdException(Exception):
     """What classad2 raises (classad2.ClassAdException) when it cannot do as asked."""
 
 
+class ClassAdStreamError(ClassAdException, ValueError):
+    """A stream of ads (parseAds) that cannot be read on: classad2 raises
+    ValueError("Unable to parse input stream into a ClassAd.")."""
+
+
 class ClassAdSyntaxError(ClassAdException, ValueError):
     """Text that is not a ClassAd expression or ad; carries line and column (1-based)."""
 

@@ -4,11 +4,12 @@ compat layer) defines it.
 FUNCTIONS maps a lower-case function name to ``f(args, ctx) -> value``.
 ``args`` are already-evaluated values (bool, int, float, str, list, ClassAd,
 Value.Undefined, Value.Error); ``ctx.old_semantics`` says whether the
-command-line tools' semantics are in force (the HTCondor-only functions such
-as ``stringListSize`` or ``split`` exist only then).
+command-line tools' semantics are in force. HTCondor's own functions
+(``stringListSize``, ``split``...) exist in both semantics, as every HTCondor
+tool registers them whatever STRICT_CLASSAD_EVALUATION says.
 
 Not here, because they need unevaluated arguments or the scope: ifThenElse,
-eval, unparse, unresolved, countMatches, evalInEachContext (the compiler
+eval, unparse, debug, unresolved, countMatches, evalInEachContext (the compiler
 implements them). Unknown names (abs, sqrt, strlen...) are not functions in
 libclassad either: the caller gives error.
 
@@ -17,9 +18,7 @@ Also part of the contract with the compiler:
   a bad absTime("...") literal); the whole evaluation fails, as classad2
   raises ClassAdException.
 - EXACT_CASE_NAMES: versionLE & co only work spelled exactly so.
-- AbsTime / RelTime: the values of absTime() / relTime() (a datetime and a
-  float, as classad2 returns them, marked so isAbstime/isReltime and
-  string() can tell them apart).
+- AbsTime / RelTime (value.py): the values of absTime() / relTime().
 - compare(op, a, b) and identical(a, b): the comparison operators on
   evaluated values, as member() and anyCompare() use them.
 
@@ -35,7 +34,9 @@ import random as _random
 import re
 import time as _time
 
-from pycondorlite.classad.value import Value
+from pycondorlite.classad import times
+from pycondorlite.classad.caches import ENTRY, MIB, Cache
+from pycondorlite.classad.value import AbsTime, RelTime, Value
 
 Undefined = Value.Undefined
 Error = Value.Error
@@ -46,14 +47,6 @@ INT64_MIN = -(1 << 63)
 class EvalFailed(Exception):
     """libclassad's function returned false: the whole evaluation fails
     (classad2 raises ClassAdException "failed to evaluate expression")."""
-
-
-class RelTime(float):
-    """A relative-time value (relTime()); classad2 returns it as a float."""
-
-
-class AbsTime(_dt.datetime):
-    """An absolute-time value (absTime()); classad2 returns a datetime."""
 
 
 # Names libclassad looks up case-insensitively but then compares with
@@ -68,20 +61,10 @@ EXACT_CASE_NAMES = {
 FUNCTIONS = {}
 
 
-def _register(*names, old_only=False):
+def _register(*names):
     def deco(fn):
-        if old_only:
-            def wrapped(args, ctx, _fn=fn):
-                if not getattr(ctx, 'old_semantics', True):
-                    return Error
-                return _fn(args, ctx)
-            wrapped.__name__ = fn.__name__
-            wrapped.__doc__ = fn.__doc__
-            target = wrapped
-        else:
-            target = fn
         for n in names:
-            FUNCTIONS[n.lower()] = target
+            FUNCTIONS[n.lower()] = fn
         return fn
     return deco
 
@@ -91,22 +74,23 @@ def _register(*names, old_only=False):
 def _is_ad(v):
     # a nested ClassAd (pycondorlite.classad.ClassAd, a mapping); duck-typed
     # so that this module does not import the container
-    if isinstance(v, (str, int, float, list, _dt.datetime)):
+    if isinstance(v, (str, int, float, list, AbsTime)):
         return False
     return hasattr(v, 'keys')
 
 
 def _is_num(v):
-    # bool, int, float count as numbers (libclassad's IsNumber)
-    return isinstance(v, (int, float)) and not isinstance(v, Value)
+    # bool, int, float count as numbers (libclassad's IsNumber); a relative
+    # time is no number
+    t = type(v)
+    return t is int or t is float or t is bool
 
 
 def _wrap64(i):
     return ((i + (1 << 63)) & 0xFFFFFFFFFFFFFFFF) - (1 << 63)
 
 
-def _wrap32(i):
-    return ((i + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+_wrap32 = times.wrap32
 
 
 def _real_to_ll(r):
@@ -154,7 +138,9 @@ def _to_real(v):
     if isinstance(v, Value):
         return v
     if isinstance(v, AbsTime):
-        return float(int(v.timestamp()))
+        return float(v.secs)
+    if type(v) is RelTime:
+        return float(times.c_int(v))     # libclassad reads whole seconds (a C int)
     if isinstance(v, (int, float)):
         return float(v)
     if isinstance(v, str):
@@ -172,7 +158,9 @@ def _to_int(v):
     if isinstance(v, Value):
         return v
     if isinstance(v, AbsTime):
-        return int(v.timestamp())
+        return v.secs
+    if type(v) is RelTime:
+        return times.c_int(v)
     if isinstance(v, float):
         return _real_to_ll(v)
     if isinstance(v, int):
@@ -198,32 +186,6 @@ def format_real(r):
     return '%1.15E' % r
 
 
-def _abstime_str(v):
-    off = v.utcoffset() or _dt.timedelta(0)
-    secs = int(off.total_seconds())
-    sign = '-' if secs <= 0 else '+'  # libclassad prints UTC as -00:00
-    secs = abs(secs)
-    return v.strftime('%Y-%m-%dT%H:%M:%S') + '%s%02d:%02d' % (sign, secs // 3600, secs % 3600 // 60)
-
-
-def _reltime_str(r):
-    # libclassad converts to whole seconds (time_t) before printing
-    r = int(r) if math.isfinite(r) else 0
-    neg = r < 0
-    secs_total = abs(r)
-    days, rem = divmod(secs_total, 86400)
-    hours, rem = divmod(rem, 3600)
-    mins, secs = divmod(rem, 60)
-    out = '-' if neg else ''
-    if days:
-        out += '%d+' % days
-    if days or hours:
-        out += '%02d:' % hours
-    if days or hours or mins:
-        out += '%02d:' % mins
-    return out + '%02d' % secs
-
-
 def to_string(v):
     """convertValueToStringValue: a str, or Undefined / Error."""
     if isinstance(v, str):
@@ -232,14 +194,14 @@ def to_string(v):
         return 'true' if v else 'false'
     if isinstance(v, Value):
         return v
-    if isinstance(v, RelTime):
-        return _reltime_str(v)
+    if type(v) is RelTime:
+        return times.reltime_string(v)
     if isinstance(v, float):
         return format_real(v)
     if isinstance(v, int):
         return str(v)
-    if isinstance(v, AbsTime):
-        return _abstime_str(v)
+    if type(v) is AbsTime:
+        return times.abstime_text(v)
     from pycondorlite.classad.printer import unparse_value
     return unparse_value(v)
 
@@ -283,8 +245,14 @@ def compare(op, a, b):
         return Undefined
     if _is_num(a) and _is_num(b):
         x, y = a, b
+        if isinstance(x, float) or isinstance(y, float):
+            x, y = float(x), float(y)   # an integer against a real: as reals
     elif isinstance(a, str) and isinstance(b, str):
         x, y = _lower_bytes(a), _lower_bytes(b)
+    elif type(a) is AbsTime and type(b) is AbsTime:
+        x, y = a.secs, b.secs
+    elif type(a) is RelTime and type(b) is RelTime:
+        x, y = float(a), float(b)
     else:
         return Error
     if op == '==':
@@ -311,10 +279,14 @@ def identical(a, b):
         if a_list and b_list:
             # a list literal and a function's list are different kinds of
             # value in libclassad (see compiler.op_is)
-            if (getattr(a, "exprs", None) is None) != (getattr(b, "exprs", None) is None):
+            if made_by_function(a) != made_by_function(b):
                 return False
             return Error
         if _is_ad(a) and _is_ad(b):
+            # an ad got by a subscript is another kind of value than one
+            # reached by name (compiler.subscripted): not the same
+            if getattr(a, "_subscripted", False) != getattr(b, "_subscripted", False):
+                return False
             return Error
         return False
     if isinstance(a, Value) or isinstance(b, Value):
@@ -327,6 +299,11 @@ def identical(a, b):
         if isinstance(a, str) != isinstance(b, str):
             return False
     return a == b
+
+
+def made_by_function(v):
+    """Is list v one a function made (libclassad's SLIST, not a list literal's)?"""
+    return getattr(v, "exprs", None) is None or getattr(v, "made", False)
 
 
 # ---------------------------------------------------- type predicates
@@ -344,12 +321,12 @@ FUNCTIONS['iserror'] = _type_pred(lambda v: v is Error)
 FUNCTIONS['isstring'] = _type_pred(lambda v: isinstance(v, str))
 FUNCTIONS['isinteger'] = _type_pred(
     lambda v: isinstance(v, int) and not isinstance(v, (bool, Value)))
-FUNCTIONS['isreal'] = _type_pred(lambda v: isinstance(v, float) and not isinstance(v, RelTime))
+FUNCTIONS['isreal'] = _type_pred(lambda v: type(v) is float)
 FUNCTIONS['isboolean'] = _type_pred(lambda v: isinstance(v, bool))
 FUNCTIONS['islist'] = _type_pred(lambda v: isinstance(v, list))
 FUNCTIONS['isclassad'] = _type_pred(_is_ad)
-FUNCTIONS['isabstime'] = _type_pred(lambda v: isinstance(v, AbsTime))
-FUNCTIONS['isreltime'] = _type_pred(lambda v: isinstance(v, RelTime))
+FUNCTIONS['isabstime'] = _type_pred(lambda v: type(v) is AbsTime)
+FUNCTIONS['isreltime'] = _type_pred(lambda v: type(v) is RelTime)
 
 
 # ------------------------------------------------------ conversions
@@ -386,6 +363,8 @@ def fn_bool(args, ctx):
         return Undefined
     if isinstance(v, Value) or isinstance(v, AbsTime):
         return Error
+    if type(v) is RelTime:
+        return times.c_int(v) != 0     # libclassad takes whole seconds (a C int)
     if isinstance(v, (int, float)):
         return v != 0
     if isinstance(v, str):
@@ -553,9 +532,10 @@ def fn_size(args, ctx):
 
 
 def _add(a, b):
-    # the + operator on two numbers
+    # the + operator on two numbers (a real sum of +infinity is error)
     if isinstance(a, float) or isinstance(b, float):
-        return float(a) + float(b)
+        r = float(a) + float(b)
+        return Error if r == math.inf else r
     return _wrap64(int(a) + int(b))
 
 
@@ -581,6 +561,8 @@ def _sum_avg(args, want_avg):
             first = False
         else:
             result = _add(result, v)
+            if result is Error:
+                return Error
     if not want_avg:
         return result
     if n == 0:
@@ -800,6 +782,11 @@ FUNCTIONS['stricmp'] = lambda args, ctx: _str_compare(args, True)
 
 # ------------------------------------------------ version compare
 
+def _schar(c):
+    # a byte as C's (signed) char
+    return c - 256 if c > 127 else c
+
+
 def natural_cmp(s1, s2):
     """strverscmp-like comparison, as libclassad's natural_cmp."""
     a = s1.encode('utf-8', 'surrogateescape') + b'\0'
@@ -815,7 +802,7 @@ def natural_cmp(s1, s2):
         n1 -= 1
     n2 = n1  # same offset in both strings: they agree up to i
     if n1 == i and (not isd(a[i]) or not isd(b[i])):
-        return a[i] - b[i]
+        return _schar(a[i]) - _schar(b[i])
     z1 = n1
     while a[z1] == 48:
         z1 += 1
@@ -829,7 +816,7 @@ def natural_cmp(s1, s2):
     if z1 - n1 != z2 - n2:
         return (z2 - n2) - (z1 - n1)
     if z1 > n1:
-        return a[i] - b[i]
+        return _schar(a[i]) - _schar(b[i])
     e1 = z1
     while isd(a[e1]):
         e1 += 1
@@ -838,7 +825,7 @@ def natural_cmp(s1, s2):
         e2 += 1
     if e1 - n1 != e2 - n2:
         return (e1 - n1) - (e2 - n2)
-    return a[i] - b[i]
+    return _schar(a[i]) - _schar(b[i])
 
 
 def _make_version(test):
@@ -891,7 +878,8 @@ def _compile(pattern, options):
     return _compile_cached(pattern, flags)
 
 
-_RE_CACHE = {}
+# compiled patterns: some kilobytes each, more for a long pattern
+_RE_CACHE = Cache(4 * MIB)
 
 
 _POSIX_CLASSES = {
@@ -1014,13 +1002,11 @@ def _compile_cached(pattern, flags):
     key = (pattern, flags)
     r = _RE_CACHE.get(key)
     if r is None:
-        if len(_RE_CACHE) > 1000:
-            _RE_CACHE.clear()
         try:
             r = re.compile(_translate_pcre(pattern).encode('utf-8', 'surrogateescape'), flags)
         except (re.error, OverflowError, RecursionError):
             r = False
-        _RE_CACHE[key] = r
+        _RE_CACHE.learn(key, r, ENTRY + 2048 + 64 * len(pattern))
     return r
 
 
@@ -1164,7 +1150,7 @@ def fn_regexp_member(args, ctx):
 
 # ------------------------------------------------- string lists
 
-_SPLITTERS = {}
+_SPLITTERS = Cache(256 * 1024)   # delimiters -> the split of a compiled class of them
 
 
 def _string_list(s, delims):
@@ -1175,9 +1161,8 @@ def _string_list(s, delims):
         return [s] if s else []
     split = _SPLITTERS.get(delims)
     if split is None:
-        if len(_SPLITTERS) > 100:
-            _SPLITTERS.clear()
-        split = _SPLITTERS[delims] = re.compile('[' + re.escape(delims) + ']').split
+        split = _SPLITTERS.learn(delims, re.compile('[' + re.escape(delims) + ']').split,
+                                 ENTRY + 1024 + 16 * len(delims))
     return [x for x in (i.strip(_WS) for i in split(s)) if x]
 
 
@@ -1190,7 +1175,7 @@ def _sl_args(args, nfixed, nmax):
     return args
 
 
-@_register('stringListSize', old_only=True)
+@_register('stringListSize')
 def fn_sl_size(args, ctx):
     a = _sl_args(args, 1, 2)
     if a is None:
@@ -1234,14 +1219,10 @@ def _sl_summarize(args, kind):
     return acc if is_real else _real_to_ll(acc)
 
 
-FUNCTIONS['stringlistsum'] = lambda args, ctx: (
-    _sl_summarize(args, 'sum') if getattr(ctx, 'old_semantics', True) else Error)
-FUNCTIONS['stringlistavg'] = lambda args, ctx: (
-    _sl_summarize(args, 'avg') if getattr(ctx, 'old_semantics', True) else Error)
-FUNCTIONS['stringlistmin'] = lambda args, ctx: (
-    _sl_summarize(args, 'min') if getattr(ctx, 'old_semantics', True) else Error)
-FUNCTIONS['stringlistmax'] = lambda args, ctx: (
-    _sl_summarize(args, 'max') if getattr(ctx, 'old_semantics', True) else Error)
+FUNCTIONS['stringlistsum'] = lambda args, ctx: _sl_summarize(args, 'sum')
+FUNCTIONS['stringlistavg'] = lambda args, ctx: _sl_summarize(args, 'avg')
+FUNCTIONS['stringlistmin'] = lambda args, ctx: _sl_summarize(args, 'min')
+FUNCTIONS['stringlistmax'] = lambda args, ctx: _sl_summarize(args, 'max')
 
 
 # stringListMember and the subset matches split at white space too by
@@ -1284,10 +1265,8 @@ def _sl_member(args, fold):
     return a[0] in items
 
 
-FUNCTIONS['stringlistmember'] = lambda args, ctx: (
-    _sl_member(args, False) if getattr(ctx, 'old_semantics', True) else Error)
-FUNCTIONS['stringlistimember'] = lambda args, ctx: (
-    _sl_member(args, True) if getattr(ctx, 'old_semantics', True) else Error)
+FUNCTIONS['stringlistmember'] = lambda args, ctx: _sl_member(args, False)
+FUNCTIONS['stringlistimember'] = lambda args, ctx: _sl_member(args, True)
 
 
 def _sl_subset(args, fold):
@@ -1307,24 +1286,23 @@ def _sl_subset(args, fold):
     return all(i in sup for i in sub)
 
 
-FUNCTIONS['stringlistsubsetmatch'] = lambda args, ctx: (
-    _sl_subset(args, False) if getattr(ctx, 'old_semantics', True) else Error)
-FUNCTIONS['stringlistisubsetmatch'] = lambda args, ctx: (
-    _sl_subset(args, True) if getattr(ctx, 'old_semantics', True) else Error)
+FUNCTIONS['stringlistsubsetmatch'] = lambda args, ctx: _sl_subset(args, False)
+FUNCTIONS['stringlistisubsetmatch'] = lambda args, ctx: _sl_subset(args, True)
 
 
-@_register('stringList_regexpMember', old_only=True)
+@_register('stringList_regexpMember')
 def fn_sl_regexp_member(args, ctx):
     a = _sl_args(args, 2, 4)
     if a is None:
         return Error
-    items = _string_list(a[1], a[2] if len(a) > 2 else ', ')
-    if not items:
-        return Undefined
+    # the pattern is compiled first: a bad one is error, even for no items
     options = (a[3] if len(a) > 3 else '').lower()
     rx = _compile(a[0], options)
     if rx is False:
         return Error
+    items = _string_list(a[1], a[2] if len(a) > 2 else ', ')
+    if not items:
+        return Undefined
     return any(rx.search(i.encode('utf-8', 'surrogateescape')) for i in items)
 
 
@@ -1363,13 +1341,11 @@ def _split_at(args, slot):
     return [s[:i], s[i + 1:]]
 
 
-FUNCTIONS['splitusername'] = lambda args, ctx: (
-    _split_at(args, False) if getattr(ctx, 'old_semantics', True) else Error)
-FUNCTIONS['splitslotname'] = lambda args, ctx: (
-    _split_at(args, True) if getattr(ctx, 'old_semantics', True) else Error)
+FUNCTIONS['splitusername'] = lambda args, ctx: _split_at(args, False)
+FUNCTIONS['splitslotname'] = lambda args, ctx: _split_at(args, True)
 
 
-@_register('split', old_only=True)
+@_register('split')
 def fn_split(args, ctx):
     if len(args) not in (1, 2):
         return Error
@@ -1411,27 +1387,14 @@ def fn_time(args, ctx):
     return int(_time.time())
 
 
-def _local_offset(secs):
-    try:
-        lt = _time.localtime(secs)
-    except (OverflowError, OSError, ValueError):
-        return 0
-    return lt.tm_gmtoff or 0
-
-
-def _make_abstime(secs, offset):
-    tz = _dt.timezone(_dt.timedelta(seconds=offset))
-    base = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc) + _dt.timedelta(seconds=secs)
-    d = base.astimezone(tz)
-    return AbsTime(d.year, d.month, d.day, d.hour, d.minute, d.second, tzinfo=tz)
+_local_offset = times.local_offset
 
 
 @_register('currentTime')
 def fn_current_time(args, ctx):
     if args:
         return Error
-    now = int(_time.time())
-    return _make_abstime(now, _local_offset(now))
+    return times.now()
 
 
 @_register('timezoneOffset')
@@ -1449,38 +1412,24 @@ def fn_day_time(args, ctx):
     return RelTime(lt.tm_hour * 3600 + lt.tm_min * 60 + lt.tm_sec)
 
 
-_ISO_RE = re.compile(
-    r'\s*(\d{4})-?(\d\d)-?(\d\d)(?:[T ](\d\d):?(\d\d)(?::?(\d\d))?)?\s*'
-    r'(Z|[+-]\d\d(?::?\d\d)?)?\s*$')
-
-
-def _parse_abstime(s):
-    m = _ISO_RE.match(s)
-    if not m:
-        return None
-    y, mo, d, h, mi, se, tz = m.groups()
-    if tz is None:
-        off = None
-    elif tz == 'Z':
-        off = 0
-    else:
-        sign = -1 if tz[0] == '-' else 1
-        digits = tz[1:].replace(':', '')
-        off = sign * (int(digits[:2]) * 3600 + (int(digits[2:4]) * 60 if len(digits) > 2 else 0))
-    try:
-        naive = _dt.datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(se or 0))
-    except ValueError:
-        return None
-    if off is None:
-        secs = int(_time.mktime(naive.timetuple()))
-        off = _local_offset(secs)
-    secs = int((naive - _dt.datetime(1970, 1, 1)).total_seconds()) - off
-    return _make_abstime(secs, off)
+def _zone_argument(o):
+    """absTime()'s second argument, the zone offset: an int as C holds it,
+    or None when it is none of integer, real, relative time."""
+    t = type(o)
+    if t is int:
+        return _wrap32(o)
+    if t is float:
+        return times.c_int(o)
+    if t is RelTime:
+        return times.c_int(o)
+    return None
 
 
 def _conv_time(args, relative):
+    """absTime() / relTime() as evaluated. (Of a string literal they were
+    read when the call was parsed: grammar.py.)"""
     if not args and not relative:
-        return fn_current_time(args, None)
+        return times.now()
     if len(args) not in (1, 2):
         return Error
     v = args[0]
@@ -1488,63 +1437,42 @@ def _conv_time(args, relative):
     if len(args) == 2:
         if relative:
             return Error
-        o = args[1]
-        if isinstance(o, int) and not isinstance(o, (bool, Value)):
-            offset = _wrap32(o)
-        elif isinstance(o, RelTime):
-            offset = int(o)
-        elif isinstance(o, float):
-            offset = int(o) if math.isfinite(o) else 0
-        else:
+        offset = _zone_argument(args[1])
+        if offset is None:
             return Error
+    t = type(v)
     if v is Undefined:
         return Undefined
-    if isinstance(v, (bool, Value, list)) or _is_ad(v):
-        return Error
-    if isinstance(v, AbsTime):
+    if t is int:
+        secs = _wrap32(v)
         if relative:
-            return RelTime(int(v.timestamp()))
-        return v
-    if isinstance(v, RelTime):
-        if relative:
-            return v
-        secs = int(v)
-    elif isinstance(v, float):
+            return RelTime(secs)
+        if offset is None:
+            offset = _local_offset(secs)
+        if offset == -1:
+            # libclassad takes an offset of -1 for a failure (of integers only)
+            raise EvalFailed('absTime() with a zone offset of -1')
+        return AbsTime(secs, offset)
+    if t is float:
         if relative:
             return RelTime(v)
-        secs = int(v) if math.isfinite(v) else 0
-    elif isinstance(v, int):
+        secs = times.c_int(v)
+    elif t is str:
+        # only a computed string gets here, and libclassad falls through to
+        # the absolute-time case: absTime() hands the string back, relTime()
+        # gives 0
+        return RelTime(0.0) if relative else v
+    elif t is AbsTime:
+        return RelTime(v.secs) if relative else v
+    elif t is RelTime:
         if relative:
-            return RelTime(_wrap32(v))
-        secs = _wrap32(v)
-    elif isinstance(v, str):
-        if relative:
-            return _parse_reltime(v)
-        # libclassad converts a string literal argument when it parses the
-        # call, and a bad one fails the evaluation
-        t = _parse_abstime(v)
-        if t is None:
-            raise EvalFailed('absTime() of a bad time string')
-        return t
+            return v
+        secs = times.c_int(v)
     else:
-        return Error
+        return Error        # error, bool, list, ad
     if offset is None:
         offset = _local_offset(secs)
-    return _make_abstime(secs, offset)
-
-
-_REL_RE = re.compile(r'\s*(-)?(?:(\d+)\+)?(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?)\s*$')
-
-
-def _parse_reltime(s):
-    m = _REL_RE.match(s)
-    if not m:
-        raise EvalFailed('relTime() of a bad time string')
-    neg, d, h, mi, se = m.groups()
-    if h is not None and mi is None:
-        h, mi = None, h
-    total = int(d or 0) * 86400 + int(h or 0) * 3600 + int(mi or 0) * 60 + float(se)
-    return RelTime(-total if neg else total)
+    return AbsTime(secs, offset)
 
 
 FUNCTIONS['abstime'] = lambda args, ctx: _conv_time(args, False)
@@ -1556,8 +1484,11 @@ def _make_get_field(name):
         if len(args) != 1:
             return Error
         v = args[0]
-        if isinstance(v, AbsTime):
-            local = _dt.datetime.fromtimestamp(v.timestamp()).timetuple()
+        if type(v) is AbsTime:
+            try:
+                local = _time.localtime(v.secs)   # the local zone's, not the value's
+            except (OverflowError, OSError, ValueError):
+                return Error
             if name == 'getyear':
                 return local.tm_year
             if name == 'getmonth':
@@ -1575,8 +1506,8 @@ def _make_get_field(name):
             if name == 'getseconds':
                 return local.tm_sec
             return Error
-        if isinstance(v, RelTime):
-            r = int(v)
+        if type(v) is RelTime:
+            r = times.c_int(v)
             if name == 'getdays':
                 return _cdiv(r, 86400)
             if name == 'gethours':
@@ -1599,14 +1530,15 @@ def _split_time_fields(v):
     """doSplitTime: a dict of the split fields, or None."""
     if isinstance(v, bool) or isinstance(v, Value):
         return None
-    if isinstance(v, RelTime):
+    if type(v) is RelTime:
         r = float(v)
         neg = r < 0
         r = abs(r)
-        whole = int(r)
-        days, hrs = whole // 86400, (whole % 86400) // 3600
-        mins = (whole % 3600) // 60
-        secs = (whole % 60) + (r - math.floor(r))
+        whole = times.c_int(r)      # C ints throughout, as libclassad splits it
+        hrs = times.cmod(whole, 86400)
+        mins = times.cmod(hrs, 3600)
+        secs = times.cmod(mins, 60) + (r - math.floor(r) if math.isfinite(r) else math.nan)
+        days, hrs, mins = times.cdiv(whole, 86400), times.cdiv(hrs, 3600), times.cdiv(mins, 60)
         if neg:
             if days > 0:
                 days = -days
@@ -1618,9 +1550,9 @@ def _split_time_fields(v):
                 secs = -secs
         return {'Type': 'RelativeTime', 'Days': days, 'Hours': hrs,
                 'Minutes': mins, 'Seconds': secs}
-    if isinstance(v, AbsTime):
-        secs = int(v.timestamp())
-        off = int((v.utcoffset() or _dt.timedelta(0)).total_seconds())
+    if type(v) is AbsTime:
+        secs = v.secs
+        off = v.offset
     elif isinstance(v, float):
         # libclassad casts the double to a 32-bit int; out of range (and
         # NaN), x86 gives INT_MIN (formatTime(2.5e9) is in 1901), no wrap
@@ -1680,7 +1612,7 @@ def fn_format_time(args, ctx):
     if not args:
         return _time.strftime('%c', _time.localtime())
     v = args[0]
-    if isinstance(v, RelTime):
+    if type(v) is RelTime:
         return Error
     fields = _split_time_fields(v)
     if fields is None:
@@ -1760,13 +1692,6 @@ def fn_interval(args, ctx):
     return '%d' % secs
 
 
-@_register('debug')
-def fn_debug(args, ctx):
-    if len(args) != 1:
-        return Error
-    return args[0]
-
-
 # ------------------------------------------- arguments / environment
 
 def _args_v2_quote(arg):
@@ -1794,16 +1719,46 @@ def _args_v2_quote(arg):
     return ''.join(out)
 
 
-@_register('listToArgs', old_only=True)
+def _args_version(args):
+    """The version argument of listToArgs / argsToList (2 if none): an
+    integer, read as a C int, 1 or 2; None if it is not."""
+    if len(args) < 2:
+        return 2
+    v = args[1]
+    if type(v) is not int:
+        return None
+    v = _wrap32(v)
+    return v if v in (1, 2) else None
+
+
+def args_version_arg(n, v):
+    """(for the compiler) listToArgs / argsToList read the version first:
+    a bad one is error before the first argument is evaluated."""
+    if n == 1 and _args_version([None, v]) is None:
+        return Error
+    return None
+
+
+def merge_environment_arg(n, v):
+    """(for the compiler) mergeEnvironment stops at the first argument
+    that is neither undefined nor an environment."""
+    if v is Undefined:
+        return None
+    if not isinstance(v, str):
+        return Error
+    entries = _parse_args_v2(v)
+    if entries is None or not _env_merge({}, entries):
+        return Error
+    return None
+
+
+@_register('listToArgs')
 def fn_list_to_args(args, ctx):
     if len(args) not in (1, 2):
         return Error
-    vers = 2
-    if len(args) == 2:
-        v = args[1]
-        if not (isinstance(v, int) and not isinstance(v, (bool, Value))) or v not in (1, 2):
-            return Error
-        vers = v
+    vers = _args_version(args)
+    if vers is None:
+        return Error
     lst = args[0]
     if not isinstance(lst, list) or not all(isinstance(x, str) for x in lst):
         return Error
@@ -1851,16 +1806,13 @@ def _parse_args_v2(s):
     return out
 
 
-@_register('argsToList', old_only=True)
+@_register('argsToList')
 def fn_args_to_list(args, ctx):
     if len(args) not in (1, 2):
         return Error
-    vers = 2
-    if len(args) == 2:
-        v = args[1]
-        if not (isinstance(v, int) and not isinstance(v, (bool, Value))) or v not in (1, 2):
-            return Error
-        vers = v
+    vers = _args_version(args)
+    if vers is None:
+        return Error
     if not isinstance(args[0], str):
         return Error
     if vers == 1:
@@ -1869,18 +1821,18 @@ def fn_args_to_list(args, ctx):
     return Error if r is None else r
 
 
-@_register('userMap', old_only=True)
+@_register('userMap')
 def fn_user_map(args, ctx):
     """userMap(map, input[, preferred[, default]]): no map files are
     configured (CLASSAD_USER_MAPFILE_*), so the answer is the default."""
     if len(args) < 2 or len(args) > 4:
         return Error
-    if args[0] is Error:
+    if args[0] is Error or args[1] is Error:
         return Error
     return args[3] if len(args) == 4 else Undefined
 
 
-@_register('userHome', old_only=True)
+@_register('userHome')
 def fn_user_home(args, ctx):
     if len(args) not in (1, 2):
         raise EvalFailed('userHome() takes one or two arguments')
@@ -1914,7 +1866,7 @@ def _env_merge(env, entries):
     return True
 
 
-@_register('envV1ToV2', old_only=True)
+@_register('envV1ToV2')
 def fn_env_v1_to_v2(args, ctx):
     if len(args) != 1:
         return Error
@@ -1929,7 +1881,7 @@ def fn_env_v1_to_v2(args, ctx):
     return _env_v2_text(env)
 
 
-@_register('mergeEnvironment', old_only=True)
+@_register('mergeEnvironment')
 def fn_merge_environment(args, ctx):
     env = {}
     for v in args:

@@ -20,6 +20,7 @@ import ply.lex as lex
 import ply.yacc as yacc
 
 from . import nodes as N
+from . import times
 from .errors import ClassAdSyntaxError
 from .value import Value
 
@@ -114,7 +115,7 @@ def _number_end(t):
     nxt = t.lexer.lexdata[t.lexer.lexpos:t.lexer.lexpos + 1]
     if nxt and (nxt.isdigit() or nxt in ".eE"):
         line, col = position(t.lexer.lexdata, t.lexpos)
-        raise ClassAdSyntaxError("malformed number", line, col, t.lexer.lexdata)
+        raise ClassAdSyntaxError("malformed number", line, col, t.lexer.lexdata, t.lexpos)
 
 
 def t_REAL(t):
@@ -426,11 +427,44 @@ def p_primary_absolute(p):
 
 def p_primary_call(p):
     """primary : NAME LPAREN RPAREN
-               | NAME LPAREN exprlist RPAREN
+               | NAME LPAREN arglist RPAREN
                | QNAME LPAREN RPAREN
-               | QNAME LPAREN exprlist RPAREN"""
+               | QNAME LPAREN arglist RPAREN"""
     # libclassad takes a quoted name for a function's too: 'f'(1) is f(1)
-    p[0] = N.Call(p[1], p[3] if len(p) == 5 else [])
+    args = p[3] if len(p) == 5 else []
+    kind = p[1].lower()
+    if kind in _TIME_PARSERS and len(args) == 1 and args[0].__class__ is N.Literal \
+            and type(args[0].value) is str:
+        p[0] = _time_literal(kind, args[0].value, p)
+        return
+    p[0] = N.Call(p[1], args)
+
+
+def _abstime_literal(text):
+    t = times.parse_abstime(text)
+    return None if t is None else N.Literal(t)
+
+
+def _reltime_literal(text):
+    r = times.parse_reltime(text)
+    return None if r is None else N.RelTimeLiteral(r)
+
+
+# absTime("...") and relTime("...") of a string literal are read when the
+# call is parsed, as libclassad does; a string that is no time is a syntax error
+_TIME_PARSERS = {"abstime": _abstime_literal, "reltime": _reltime_literal}
+
+
+def _time_literal(kind, text, p):
+    node = _TIME_PARSERS[kind](text)
+    if node is None:
+        # libclassad fails once the whole call is read: the parse stops
+        # after its ')' (where the ?: recovery goes on)
+        data = _lexer.lexdata
+        line, col = position(data, p.lexpos(1))
+        raise ClassAdSyntaxError("%s() of a string that is no time" % p[1], line, col, data,
+                                 p.lexpos(len(p) - 1) + 1)
+    return node
 
 
 def p_primary_paren(p):
@@ -452,6 +486,23 @@ def p_exprlist(p):
     else:
         p[1].append(p[3])
         p[0] = p[1]
+
+
+def p_arglist(p):
+    """arglist : expr
+               | arglist COMMA expr
+               | arglist SEMI expr"""
+    # a function's arguments: old semantics also take ';' between them, as
+    # libclassad does (old ClassAds did)
+    if len(p) == 2:
+        p[0] = [p[1]]
+        return
+    if p.slice[2].type == "SEMI" and not _lexer.old_semantics:
+        data = _lexer.lexdata
+        line, col = position(data, p.lexpos(2))
+        raise ClassAdSyntaxError("unexpected ';'", line, col, data, p.lexpos(2))
+    p[1].append(p[3])
+    p[0] = p[1]
 
 
 def p_primary_ad(p):
@@ -610,6 +661,22 @@ def _drop_failed_middle(text, pos, old_strings, old_semantics):
     if question is None or colon is None:
         return None
     return text[:question + 1] + text[colon:]
+
+
+def token_end(text, pos, old_strings=False, old_semantics=False):
+    """Where the first token at or after text[pos] ends, or None when there
+    is none (or no token can start there)."""
+    lx = _lexer.clone()
+    lx.old_strings = old_strings
+    lx.old_semantics = old_semantics
+    lx.param_count = 0
+    lx.input(text)
+    lx.lexpos = pos
+    try:
+        tok = lx.token()
+    except ClassAdSyntaxError:
+        return None
+    return lx.lexpos if tok is not None else None
 
 
 def tokenize(text, old_strings=False, old_semantics=False):

@@ -4,6 +4,12 @@ Nodes are immutable and shared: the parser caches them by source text, and
 each node caches its compiled closure in ``fn`` (see compiler.py). The tree
 keeps what the user wrote (parentheses, attribute-name case) so that
 printing gives back the same text HTCondor would print.
+
+An ad stores a plain literal -- a string, integer, real or boolean, most of
+a provider ad -- as the bare Python value, not as a Literal node: thousands
+of ads hold fewer objects (for memory and for the garbage collector to
+visit). ``stored(node)`` is the form an ad keeps, ``as_node(v)`` the tree of
+what an ad keeps; code that reads an ad's values takes either.
 """
 
 
@@ -31,6 +37,35 @@ class Literal(Node):
     def key(self):
         v = self.value
         return ("lit", type(v).__name__, v if v == v else "nan")
+
+
+class RelTimeLiteral(Node):
+    """A relative time written ``relTime("1+02:03:04")`` (or made by
+    simplify()): libclassad prints it as a relative time but evaluates it
+    to a plain real (isReal, not isRelTime)."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.fn = None
+        self.value = float(value)
+
+    def key(self):
+        return ("reltime", self.value if self.value == self.value else "nan")
+
+
+BARE = frozenset((str, int, float, bool))   # the literals an ad keeps bare
+
+
+def stored(node):
+    """What an ad keeps for node: the bare value of a plain literal, else node."""
+    if node.__class__ is Literal and node.value.__class__ in BARE:
+        return node.value
+    return node
+
+
+def as_node(v):
+    """The tree of what an ad keeps (a bare value or a node)."""
+    return Literal(v) if v.__class__ in BARE else v
 
 
 class AttrRef(Node):
@@ -203,7 +238,7 @@ def substitute(node, consts):
     t = node.__class__
     if t is Param:
         return Literal(consts[node.k])
-    if t is Literal or t is AttrRef and node.base is None:
+    if t is Literal or t is RelTimeLiteral or t is AttrRef and node.base is None:
         return node
     if t is AttrRef:
         return AttrRef(substitute(node.base, consts), node.name, node.absolute)
@@ -225,6 +260,71 @@ def substitute(node, consts):
         return ListExpr([substitute(i, consts) for i in node.items])
     if t is AdExpr:
         return AdExpr([(n, substitute(e, consts)) for n, e in node.attrs])
+    return node
+
+
+def children(node):
+    """The sub-expressions of node."""
+    t = node.__class__
+    if t is AttrRef:
+        return (node.base,) if node.base is not None else ()
+    if t is Binary:
+        return (node.left, node.right)
+    if t is Unary:
+        return (node.operand,)
+    if t is Paren:
+        return (node.expr,)
+    if t is Ternary:
+        return tuple(c for c in (node.cond, node.then, node.other) if c is not None)
+    if t is Subscript:
+        return (node.base, node.index)
+    if t is Call:
+        return node.args
+    if t is ListExpr:
+        return node.items
+    if t is AdExpr:
+        return tuple(e for _, e in node.attrs)
+    return ()
+
+
+def post_order(node):
+    """node's sub-expressions, each before the node it is in, node last."""
+    for child in children(node):
+        yield from post_order(child)
+    yield node
+
+
+def clone(node):
+    """A copy of node's tree, every node new (none shares a compiled closure)."""
+    t = node.__class__
+    if t is Literal:
+        return Literal(node.value)
+    if t is RelTimeLiteral:
+        return RelTimeLiteral(node.value)
+    if t is AttrRef:
+        return AttrRef(clone(node.base) if node.base is not None else None, node.name,
+                       node.absolute)
+    if t is Binary:
+        return Binary(node.op, clone(node.left), clone(node.right))
+    if t is Unary:
+        return Unary(node.op, clone(node.operand))
+    if t is Paren:
+        return Paren(clone(node.expr))
+    if t is Ternary:
+        return Ternary(clone(node.cond), clone(node.then) if node.then is not None else None,
+                       clone(node.other))
+    if t is Subscript:
+        return Subscript(clone(node.base), clone(node.index))
+    if t is Call:
+        return Call(node.name, [clone(a) for a in node.args])
+    if t is ListExpr:
+        return ListExpr([clone(i) for i in node.items])
+    if t is AdExpr:
+        return AdExpr([(n, clone(e)) for n, e in node.attrs])
+    if t is Instance:
+        return clone(node.tree)
+    if t is AdRef:
+        return AdRef(node.ad)
     return node
 
 

@@ -11,7 +11,8 @@ import math
 import re
 
 from . import nodes as N
-from .value import Value
+from . import times
+from .value import AbsTime, RelTime, Value
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _RESERVED = frozenset(("true", "false", "undefined", "error", "is", "isnt", "parent"))
@@ -99,17 +100,25 @@ def _atom(v, st):
         return "undefined"
     if v is Value.Error:
         return "error"
+    if t is AbsTime:
+        return 'absTime("%s")' % times.abstime_text(v)
+    if t is RelTime:
+        return 'relTime("%s")' % times.reltime_text(v)
     return None
 
 
 def unparse(node, st=NEW):
-    """One-line text of an expression tree."""
+    """One-line text of an expression tree (or of the bare value an ad keeps)."""
     t = type(node)
+    if t in N.BARE:
+        return _atom(node, st)
     if t is N.Instance:
         node = node.tree
         t = type(node)
     if t is N.Literal:
         return _atom(node.value, st)
+    if t is N.RelTimeLiteral:
+        return 'relTime("%s")' % times.reltime_text(node.value)
     if t is N.AttrRef:
         if node.base is not None:
             return unparse(node.base, st) + "." + node.name
@@ -183,6 +192,8 @@ def unparse_value_old(value):
 def pretty(node, level=0):
     """``str(ExprTree)``: like unparse, but lists and ads spread over lines."""
     t = type(node)
+    if t in N.BARE:
+        return _atom(node, NEW)
     if t is N.Instance:
         node = node.tree
         t = type(node)
@@ -191,7 +202,7 @@ def pretty(node, level=0):
     if t is N.AdExpr:
         return _pretty_ad([(n, pretty(e, level + 8)) for n, e in sorted_pairs(node.attrs)],
                           level)
-    if t in (N.Literal, N.AttrRef) and (t is N.Literal or node.base is None):
+    if t in (N.Literal, N.RelTimeLiteral, N.AttrRef) and (t is not N.AttrRef or node.base is None):
         return unparse(node)
     if t is N.AttrRef:
         return pretty(node.base, level) + "." + node.name
@@ -264,8 +275,8 @@ def _json_expr(node, indent):
     if t is N.Instance:
         node = node.tree
         t = type(node)
-    if t is N.Literal:
-        v = node.value
+    if t is N.Literal or t in N.BARE:
+        v = node.value if t is N.Literal else node
         tv = type(v)
         if tv is bool:
             return "true" if v else "false"
@@ -277,6 +288,10 @@ def _json_expr(node, indent):
             return _json_str(v)
         if v is Value.Undefined:
             return "null"
+    elif t is N.RelTimeLiteral:
+        v = node.value      # libclassad writes it as the real it evaluates to
+        if v == v and v not in (math.inf, -math.inf):
+            return format_real_old(v)
     elif t is N.ListExpr:
         return _json_list([_json_expr(i, indent + 2) for i in node.items], indent)
     elif t is N.AdExpr:

@@ -1,77 +1,69 @@
-"""Which evaluation semantics are in force: the tools' "old" ones by default,
-strict "new" ones when the configuration knob STRICT_CLASSAD_EVALUATION is true
-(``_CONDOR_STRICT_CLASSAD_EVALUATION=true`` in the environment, or in the
-configuration read by pycondorlite.config, as HTCondor reads it).
+"""Which evaluation semantics are in force: the command-line tools' "old"
+ones (the default) or strict "new" ones (the knob STRICT_CLASSAD_EVALUATION).
 
-The environment variable is checked at every call (cheap); the configuration
-is read once per value of CONDOR_CONFIG (call reset() after changing it).
+The ClassAd layer reads no configuration: it is told. pycondorlite.config
+calls configure() each time it reads a configuration, as HTCondor's tools
+set libclassad's semantics from the knob when they read theirs. Until a
+configuration has been read, the knob's environment form
+``_CONDOR_STRICT_CLASSAD_EVALUATION`` decides (a script that uses the
+ClassAd layer alone sets it before it starts), read once, when first needed.
+
+A caller that must not see the choice change under it -- the negotiator,
+for a cycle -- fixes it for its own thread with ``with fixed(old): ...``;
+nobody else sees that.
 """
 
+import contextlib
+import contextvars
 import os
 
-_override = None
-_from_config = {}   # CONDOR_CONFIG value -> old semantics?
-_environ_get = os.environ.get
-# os.environ's own dict (bytes keys on POSIX): reading it skips encoding the
-# key at each call, which matters when every match asks
-_data = getattr(os.environ, "_data", None)
-if _data is not None and not isinstance(next(iter(_data), b""), bytes):
-    _data = None
-_STRICT_KEY = b"_CONDOR_STRICT_CLASSAD_EVALUATION"
-_CONFIG_KEY = b"CONDOR_CONFIG"
-_last = (None, None, None)   # (raw knob, raw CONDOR_CONFIG, answer) of the last call
+_ENV_KNOB = "_CONDOR_STRICT_CLASSAD_EVALUATION"
+
+_configured = None      # old semantics? as the configuration said; None: not configured
+_from_environment = None  # the same from the environment, once read
+_fixed = contextvars.ContextVar("pycondorlite_classad_semantics", default=None)
 
 
-def _truthy(v):
-    return str(v).strip().lower() in ("true", "t", "yes", "y", "1")
+def truthy(text):
+    """A knob's text read as HTCondor reads a boolean (true, yes, 1, ...)."""
+    return str(text).strip().lower() in ("true", "t", "yes", "y", "1")
 
 
-def set_old_semantics(old):
-    """Force a mode (True/False) for this process, or None to follow the knob."""
-    global _override
-    _override = old
+def configure(strict):
+    """The configuration's STRICT_CLASSAD_EVALUATION: True for strict
+    semantics, False for the tools' old ones, None when no configuration
+    is in force any more (the environment decides again)."""
+    global _configured, _from_environment
+    _configured = None if strict is None else not strict
+    _from_environment = None
 
 
 def reset():
-    """Forget what the configuration said."""
-    global _last
-    _from_config.clear()
-    _last = (None, None, None)
-
-
-def _config_says_old():
-    try:
-        from pycondorlite import config
-        return not config.param_bool("STRICT_CLASSAD_EVALUATION", False)
-    except Exception:
-        return True
+    """Forget what was configured and what the environment said."""
+    configure(None)
 
 
 def old_semantics():
-    """True unless STRICT_CLASSAD_EVALUATION is set true."""
-    if _override is not None:
-        return _override
-    if _data is not None:
-        global _last
-        v = _data.get(_STRICT_KEY)
-        where = _data.get(_CONFIG_KEY)
-        last = _last
-        if v is last[0] and where is last[1] and last[2] is not None:
-            return last[2]      # nothing changed since the last call
-        if v is not None:
-            old = not _truthy(v.decode("utf-8", "replace"))
-        else:
-            old = _from_config.get(where)
-            if old is None:
-                old = _from_config[where] = _config_says_old()
-        _last = (v, where, old)
+    """True unless strict semantics are in force."""
+    old = _fixed.get()
+    if old is not None:
         return old
-    else:
-        v = _environ_get("_CONDOR_STRICT_CLASSAD_EVALUATION")
-        if v is not None:
-            return not _truthy(v)
-        where = _environ_get("CONDOR_CONFIG")
-    old = _from_config.get(where)
+    old = _configured
+    if old is not None:
+        return old
+    global _from_environment
+    old = _from_environment
     if old is None:
-        old = _from_config[where] = _config_says_old()
+        old = _from_environment = not truthy(os.environ.get(_ENV_KNOB, ""))
     return old
+
+
+@contextlib.contextmanager
+def fixed(old):
+    """Evaluate with old (True) or strict (False) semantics in this thread
+    and context until the block ends, whatever is configured meanwhile."""
+    token = _fixed.set(bool(old))
+    try:
+        yield
+    finally:
+        _fixed.reset(token)

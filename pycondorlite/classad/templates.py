@@ -15,6 +15,7 @@ import re
 
 from . import grammar
 from . import nodes as N
+from .caches import MIB, Cache, tree_size
 from .errors import ClassAdSyntaxError
 
 _LITERALS = re.compile(
@@ -24,8 +25,10 @@ _LITERALS = re.compile(
     r"|(?<![\w.\-])(?P<n>(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?)(?![\w.])",
     re.S)
 
-_templates = {}
-_MAX = 100000
+# absTime("...") is read at parse time (its string must stay in the text);
+# debug(...) compiles its own copy of its argument (literals in place)
+_NOT_TEMPLATED = re.compile(r"(?:abs|rel)time")
+_templates = Cache(16 * MIB)     # (template text, syntax, semantics) -> (tree, literals)
 _NONE = (None, 0)
 
 
@@ -33,32 +36,9 @@ def _count_params(node, n=0):
     t = node.__class__
     if t is N.Param:
         return n + 1
-    for child in _children(node):
+    for child in N.children(node):
         n = _count_params(child, n)
     return n
-
-
-def _children(node):
-    t = node.__class__
-    if t is N.AttrRef:
-        return (node.base,) if node.base is not None else ()
-    if t is N.Binary:
-        return (node.left, node.right)
-    if t is N.Unary:
-        return (node.operand,)
-    if t is N.Paren:
-        return (node.expr,)
-    if t is N.Ternary:
-        return tuple(c for c in (node.cond, node.then, node.other) if c is not None)
-    if t is N.Subscript:
-        return (node.base, node.index)
-    if t is N.Call:
-        return node.args
-    if t is N.ListExpr:
-        return node.items
-    if t is N.AdExpr:
-        return tuple(e for _, e in node.attrs)
-    return ()
 
 
 # Without backslashes, quoted names or comments a simpler pattern is
@@ -71,6 +51,9 @@ _SIMPLE = re.compile(r'(?=["0-9])("[^"\n]*"|(?<![\w.\-])(?:0|[1-9][0-9]{0,17})(?
 def parse_templated(text, old_syntax, old_semantics):
     """The tree of text through a template, or None (parse the text itself)."""
     if "\x01" in text:
+        return None
+    low = text.lower()
+    if "time" in low and _NOT_TEMPLATED.search(low) or "debug" in low:
         return None
     if "\\" not in text and "'" not in text and "/*" not in text and "//" not in text:
         parts = _SIMPLE.split(text)     # text, literal, text, literal, ..., text
@@ -109,9 +92,7 @@ def _instance(key_text, values, old_syntax, old_semantics):
             entry = (tree, _count_params(tree))
         except ClassAdSyntaxError:
             entry = _NONE
-        if len(_templates) >= _MAX:
-            _templates.clear()
-        _templates[key] = entry
+        _templates.learn(key, entry, tree_size(key_text))
     tree, count = entry
     if tree is None or count != len(values):
         return None

@@ -52,11 +52,12 @@ def ours_problem():
     return "pycondorlite.classad lacks %s" % ", ".join(missing) if missing else None
 
 
-def worker_env(impl, mode):
+def worker_env(impl, mode, extra=None):
     env = dict(os.environ)
+    env.update(extra or {})
     env.setdefault("CONDOR_CONFIG", "/dev/null")
     env.pop("_CONDOR_STRICT_CLASSAD_EVALUATION", None)
-    if impl == "ours" and mode == "strict":
+    if mode == "strict":
         env["_CONDOR_STRICT_CLASSAD_EVALUATION"] = "true"
     return env
 
@@ -65,15 +66,15 @@ def _setup_line():
     return json.dumps({"scope": exprgen.SCOPE_AD, "target": exprgen.TARGET_AD}) + "\n"
 
 
-def _run_worker(impl, mode, requests, timeout):
+def _run_worker(impl, mode, requests, timeout, env=None):
     data = _setup_line() + "".join(json.dumps(r) + "\n" for r in requests)
     proc = subprocess.run([sys.executable, str(WORKER), impl, mode], input=data,
-                          capture_output=True, text=True, env=worker_env(impl, mode),
+                          capture_output=True, text=True, env=worker_env(impl, mode, env),
                           timeout=timeout)
     return proc, [json.loads(x) for x in proc.stdout.splitlines()]
 
 
-def run_batch(impl, mode, requests, timeout=600):
+def run_batch(impl, mode, requests, timeout=600, env=None):
     """Send all requests through one worker; return its answers in order.
 
     A worker that dies mid-batch (classad2 24.12 segfaults on some sequences,
@@ -84,23 +85,24 @@ def run_batch(impl, mode, requests, timeout=600):
     answers = []
     while len(answers) < len(requests):
         rest = requests[len(answers):]
-        proc, got = _run_worker(impl, mode, rest, timeout)
+        proc, got = _run_worker(impl, mode, rest, timeout, env)
         answers.extend(got)
         if proc.returncode == 0 and len(got) == len(rest):
             break
         if proc.returncode >= 0 or len(got) == len(rest):
             raise RuntimeError("worker %s/%s failed (rc %s, %d of %d answers): %s" % (
                 impl, mode, proc.returncode, len(got), len(rest), proc.stderr[-3000:]))
-        proc, alone = _run_worker(impl, mode, [requests[len(answers)]], timeout)
+        proc, alone = _run_worker(impl, mode, [requests[len(answers)]], timeout, env)
         answers.append(alone[0] if alone else ["crash"])
     return answers
 
 
-def run_all(requests, modes=MODES):
-    """{(impl, mode): answers} for every implementation and mode, concurrently."""
+def run_all(requests, modes=MODES, env=None):
+    """{(impl, mode): answers} for every implementation and mode, concurrently;
+    env: more environment for the workers (TZ...)."""
     keys = [(impl, mode) for mode in modes for impl in IMPLS]
     with ThreadPoolExecutor(len(keys)) as pool:
-        futures = {k: pool.submit(run_batch, k[0], k[1], requests) for k in keys}
+        futures = {k: pool.submit(run_batch, k[0], k[1], requests, env=env) for k in keys}
         return {k: f.result() for k, f in futures.items()}
 
 
@@ -149,7 +151,13 @@ class Worker:
 
 
 def same(a, b):
-    """Equal values of equal types; reals exactly (NaN equals NaN)."""
+    """Equal values of equal types; reals exactly (NaN equals NaN); a raised
+    exception equals a raised exception; answers with several parts
+    (dictionaries) equal part for part."""
+    if isinstance(a, dict) or isinstance(b, dict):
+        return (isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys()
+                and all(a[k] == b[k] if not isinstance(a[k], list) else same(a[k], b[k])
+                        for k in a))
     if a[0] != b[0]:
         return False
     tag = a[0]
@@ -279,6 +287,15 @@ def add_class(classes, label, example):
     entry[0] += 1
     if len(example) < len(entry[1]):
         entry[1] = example
+
+
+@pytest.fixture
+def semantics_knob():
+    """set(strict): the ClassAd layer's semantics as a configuration with
+    STRICT_CLASSAD_EVALUATION = strict would set them; forgotten after the test."""
+    from pycondorlite.classad import semantics
+    yield semantics.configure
+    semantics.reset()
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,12 @@
 
     oracle_worker.py IMPL MODE     IMPL: classad2 | ours      MODE: strict | old
 
-One process per (implementation, mode), because the mode is process-wide:
-classad2 switches to the command-line tools' old semantics once `htcondor2`
-is imported; pycondorlite reads STRICT_CLASSAD_EVALUATION
-(`_CONDOR_STRICT_CLASSAD_EVALUATION=true` in the environment) -- the caller
-sets or clears it, this script checks it.
+One process per (implementation, mode), because the mode is process-wide.
+Both run as HTCondor's tools do: the knob STRICT_CLASSAD_EVALUATION
+(`_CONDOR_STRICT_CLASSAD_EVALUATION=true` in the environment for strict mode)
+chooses the semantics -- classad2 reads it when `htcondor2` reads the
+configuration, pycondorlite when it first evaluates. The caller sets or
+clears it; this script checks it.
 
 Protocol: JSON lines. The first line is {"scope": TEXT, "target": TEXT} (new
 syntax ads); every later line is a request, answered by exactly one line:
@@ -16,14 +17,19 @@ syntax ads); every later line is a request, answered by exactly one line:
                                       MY = scope alone if "no_target" is true
   {"op": "parse", "expr": TEXT}    -> {"ok": bool, "unparse": TEXT or null, and if ok
                                        "old", "json" (printOld/printJson of [X = expr]), "roundtrip"}
-  {"op": "parse_ads", "text": TEXT} -> {"ok": bool, "ads": [normalized ad, ...] or null,
+  {"op": "parse_ads", "text": TEXT[, "parser": "old" | "new"]} -> {"ok": bool,
+                                       "ads": [normalized ad, ...] or null,
                                        "old": [printOld() of each ad]}
   {"op": "match", "job": TEXT, "ad": TEXT} (old syntax) -> {"job_matches": ...,
       "ad_matches": ..., "symmetric": ..., "rank": the job's Rank with the ad as TARGET}
+  {"op": "convert", "py": PYTHON TEXT} -> the value stored in an ad and read back
+                                      (see do_convert)
+  {"op": "simplify", "expr": TEXT} -> {"repr", "str"} of ExprTree(TEXT).simplify()
 Output is flushed after each line, so the same worker serves a batch (all
 lines written at once) or a hypothesis test (one line at a time).
 """
 
+import datetime
 import json
 import os
 import signal
@@ -32,26 +38,20 @@ import sys
 IMPL, MODE = sys.argv[1], sys.argv[2]
 os.environ.setdefault("CONDOR_CONFIG", "/dev/null")
 
+want = "true" if MODE == "strict" else ""
+if os.environ.get("_CONDOR_STRICT_CLASSAD_EVALUATION", "").lower() != want:
+    sys.exit("oracle_worker: _CONDOR_STRICT_CLASSAD_EVALUATION does not match mode %s" % MODE)
 if IMPL == "classad2":
+    import warnings
+    warnings.simplefilter("ignore")
     import classad2 as mod
-    if MODE == "old":
-        import warnings
-        warnings.simplefilter("ignore")
-        import htcondor2  # noqa: F401  (switches classad2 to the tools' semantics)
-    else:
-        # classad2_impl imports htcondor2 (for htcondor2.classad.ClassAd) the
-        # first time an evaluation returns a nested ad, and that import flips
-        # the whole process to old semantics. A stand-in module holding only
-        # what it looks up keeps the strict mode strict.
-        import types
-        stand_in = types.ModuleType("htcondor2")
-        stand_in.classad = mod
-        sys.modules["htcondor2"] = stand_in
+    # htcondor2 reads the configuration, as every HTCondor tool does: that
+    # sets the semantics from STRICT_CLASSAD_EVALUATION (the tools' old ones
+    # unless it is true) and registers HTCondor's own functions (the
+    # string-list functions, split*, ...), which exist in both semantics.
+    import htcondor2  # noqa: F401
     TIME_LIMIT = 0  # C++ code: a signal could not interrupt it anyway
 else:
-    want = "true" if MODE == "strict" else None
-    if os.environ.get("_CONDOR_STRICT_CLASSAD_EVALUATION", "").lower() not in (want or "", ):
-        sys.exit("oracle_worker: _CONDOR_STRICT_CLASSAD_EVALUATION does not match mode %s" % MODE)
     import pycondorlite.classad as mod
     # CPU seconds per request: a hang is reported, not waited for. CPU time,
     # not wall time: four workers share this machine's cores, and a request
@@ -74,7 +74,7 @@ def _alarm(signum, frame):
 def normalize(v, depth=0):
     """A JSON-able, implementation-neutral form of an evaluated value that
     keeps the type: ["bool", b], ["int", n], ["real", repr], ["str", s],
-    ["undefined"], ["error"], ["list", [...]], ["ad", [[name, value]...]],
+    ["abstime", ISO text of the datetime], ["undefined"], ["error"], ["list", [...]], ["ad", [[name, value]...]],
     ["expr", unparsed text] (an unevaluated element, as classad2 returns
     non-literal list elements and attribute values)."""
     if depth > 20:
@@ -89,6 +89,8 @@ def normalize(v, depth=0):
         return ["real", repr(v)]
     if isinstance(v, str):
         return ["str", v]
+    if isinstance(v, datetime.datetime):  # an absolute time: classad2 gives its instant in UTC
+        return ["abstime", v.isoformat()]
     if isinstance(v, (list, tuple)):
         return ["list", [normalize(x, depth + 1) for x in v]]
     if isinstance(v, mod.ClassAd):
@@ -145,8 +147,9 @@ def do_parse(req):
 
 
 def do_parse_ads(req):
+    parser = OLD_PARSER if req.get("parser", "old") == "old" else mod.ParserType.New
     try:
-        ads = list(mod.parseAds(req["text"], OLD_PARSER))
+        ads = list(mod.parseAds(req["text"], parser))
     except Exception:  # noqa: BLE001
         return {"ok": False, "ads": None}
     return {"ok": True, "ads": [normalize(ad) for ad in ads],
@@ -160,10 +163,58 @@ def do_match(req):
             "symmetric": job.symmetricMatch(ad), "rank": normalize(rank.eval(job, ad))}
 
 
+def _python_value(text):
+    """The Python value text denotes, built with this implementation's classes."""
+    ns = {"datetime": datetime.datetime, "date": datetime.date, "timedelta": datetime.timedelta,
+          "timezone": datetime.timezone, "ClassAd": mod.ClassAd, "ExprTree": mod.ExprTree,
+          "Value": mod.Value}
+    return eval(text, ns)  # noqa: S307  (our own generated test values)
+
+
+def _attempt(fn):
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001
+        return ["exception", type(e).__name__]
+
+
+def do_convert(req):
+    """A Python value stored in an ad, and what comes back: printed (repr,
+    str, printOld, printJson), looked up, read (ad[k]) and evaluated."""
+    value = _python_value(req["py"])
+    ad = mod.ClassAd()
+    try:
+        ad["v"] = value
+    except Exception as e:  # noqa: BLE001
+        return ["exception", type(e).__name__]
+    out = {"repr": _printed(lambda: repr(ad)), "str": _printed(lambda: str(ad)),
+           "old": _printed(ad.printOld), "json": _printed(ad.printJson),
+           "lookup": _printed(lambda: repr(ad.lookup("v"))),
+           "get": _attempt(lambda: normalize(ad["v"])),
+           "eval": _attempt(lambda: normalize(ad.eval("v")))}
+    if isinstance(value, dict):
+        out["ctor"] = _attempt(lambda: repr(mod.ClassAd(_python_value(req["py"]))))
+    return out
+
+
+def do_simplify(req, scope, target):
+    """The literal an expression's value makes (simplify()), printed."""
+    try:
+        tree = mod.ExprTree(req["expr"])
+    except Exception:  # noqa: BLE001
+        return ["parse_error"]
+    s = tree.simplify(scope) if req.get("no_target") else tree.simplify(scope, target)
+    return {"repr": repr(s), "str": str(s)}
+
+
 def handle(req, scope, target):
     op = req["op"]
     if op == "eval":
         return do_eval(req, scope, target)
+    if op == "convert":
+        return do_convert(req)
+    if op == "simplify":
+        return do_simplify(req, scope, target)
     if op == "parse":
         return do_parse(req)
     if op == "parse_ads":

@@ -10,13 +10,13 @@ U, E = Value.Undefined, Value.Error
 
 
 @pytest.fixture
-def old(monkeypatch):
-    monkeypatch.delenv("_CONDOR_STRICT_CLASSAD_EVALUATION", raising=False)
+def old(semantics_knob):
+    semantics_knob(False)
 
 
 @pytest.fixture
-def strict(monkeypatch):
-    monkeypatch.setenv("_CONDOR_STRICT_CLASSAD_EVALUATION", "true")
+def strict(semantics_knob):
+    semantics_knob(True)
 
 
 def ev(text, scope=None, target=None):

@@ -19,8 +19,8 @@ image_key="ami-ac3fc9c5"
 
 
 @pytest.fixture(autouse=True)
-def _old(monkeypatch):
-    monkeypatch.delenv("_CONDOR_STRICT_CLASSAD_EVALUATION", raising=False)
+def _old(semantics_knob):
+    semantics_knob(False)
 
 
 @pytest.fixture
@@ -44,10 +44,10 @@ def test_the_example_matches(provider):
     assert not job('hardwareprofile == "small"').symmetricMatch(provider)
 
 
-def test_unscoped_names_need_old_semantics(provider, monkeypatch):
+def test_unscoped_names_need_old_semantics(provider, semantics_knob):
     j = job('hardwareprofile == "large"')
     assert j.symmetricMatch(provider)
-    monkeypatch.setenv("_CONDOR_STRICT_CLASSAD_EVALUATION", "true")
+    semantics_knob(True)
     assert not j.symmetricMatch(provider)
     assert job('TARGET.hardwareprofile == "large"').symmetricMatch(provider)
 

@@ -8,12 +8,8 @@ from pycondorlite.classad import ClassAdSyntaxError, ExprTree, Value
 
 
 @pytest.fixture(autouse=True)
-def _old(monkeypatch):
-    monkeypatch.delenv("_CONDOR_STRICT_CLASSAD_EVALUATION", raising=False)
-
-
-def strict(monkeypatch):
-    monkeypatch.setenv("_CONDOR_STRICT_CLASSAD_EVALUATION", "true")
+def _old(semantics_knob):
+    semantics_knob(False)
 
 
 @pytest.mark.parametrize("text,value", [
@@ -47,10 +43,10 @@ def test_error_is_a_classad_exception_with_position():
     assert isinstance(info.value, ValueError)
 
 
-def test_leading_zero_integers_depend_on_semantics(monkeypatch):
+def test_leading_zero_integers_depend_on_semantics(semantics_knob):
     with pytest.raises(ClassAdSyntaxError):
         ExprTree("007")
-    strict(monkeypatch)
+    semantics_knob(True)
     assert ExprTree("007").eval() == 7
     assert ExprTree("0x1F").eval() == 0
     with pytest.raises(ClassAdSyntaxError):
@@ -112,7 +108,9 @@ def test_fast_old_reader_agrees_with_the_line_by_line_one(monkeypatch):
     lines recur within it), or most lines of the text (a few new lines, some
     of them twice) -- the fast reader reads what the general one reads."""
     from pycondorlite.classad import parsing
-    monkeypatch.setattr(parsing, "_line_cache", {True: {}, False: {}})
+    from pycondorlite.classad.caches import Cache
+    monkeypatch.setattr(parsing, "_line_cache", {True: Cache(1 << 20, keep_first=True),
+                                                 False: Cache(1 << 20, keep_first=True)})
     for text in (_provider_text(0, 40, "cold"), _provider_text(100, 40, "cold"),
                  _provider_text(100, 40, "warm")):
         fast = parsing.read_old_ads(text, True)

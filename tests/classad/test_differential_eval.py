@@ -39,7 +39,10 @@ isClassAd int real string bool floor ceiling round pow quantize abs strcat join 
 stricmp toUpper toLower size split splitUserName splitSlotName member identicalMember sum avg min
 max anyCompare allCompare regexp regexps regexpMember stringListSize stringListSum stringListMin
 stringListMax stringListAvg stringListMember stringListIMember stringListsIntersect time interval
-formatTime random unparse eval""".split()
+formatTime random unparse eval
+stringListSubsetMatch stringListISubsetMatch stringList_regexpMember listToArgs argsToList envV1ToV2
+mergeEnvironment userHome userMap evalInEachContext countMatches versioncmp version_in_range
+absTime relTime isAbsTime isRelTime splitTime getYear getDays timezoneOffset debug""".split()
 
 
 def test_generator_is_deterministic_and_covers_the_language():
@@ -52,7 +55,7 @@ def test_generator_is_deterministic_and_covers_the_language():
     for op in exprgen.BINARY_OPS + ["unary" + u for u in exprgen.UNARY_OPS] + ["?:", "elvis"]:
         assert "op:" + op in kinds, op
     for k in ["lit:int", "lit:real", "lit:string", "lit:bool", "lit:undefined", "lit:error",
-              "lit:octal", "lit:list", "lit:ad", "ref:plain", "ref:MY", "ref:TARGET", "ref:PARENT",
+              "lit:octal", "lit:list", "lit:ad", "lit:abstime", "lit:reltime", "ref:plain", "ref:MY", "ref:TARGET", "ref:PARENT",
               "ref:absolute", "ref:quoted", "sel:ref", "sel:expr", "sub:list", "sub:ad"]:
         assert k in kinds, k
     text = " ".join(a).lower()
@@ -213,6 +216,46 @@ FIXED = [
     'stringListIMember(undefined, undefined, (57)[0])',
     'stringListSubsetMatch(undefined, undefined, 5)',
     'stringListMember(undefined, undefined, "x")',
+    # list kinds: a list selected from a list is a list literal's kind, split()'s is another
+    'lst.w is {loop}', 'lst.missing =!= splitSlotName("i + 1")',
+    'splitUserName(users) IS ({1, 2}).up',
+    # HTCondor's evalInEachContext / countMatches, a misspelt versionGT, sums past the largest real
+    'evalInEachContext(y, {ad})', 'evalInEachContext(x, {[x=4], ad})', 'countMatches(x > 1, lst)',
+    'evalInEachContext(TARGET.COND, empty)', 'evalInEachContext(lst.up, strs)',
+    'evalInEachContext(x, {[x=1]}) is {1}', 'versionGt(error, u.x)', 'sum({1e308, 1e308, -1e308})',
+    'userMap("m", error)',
+    # the look-up of evalInEachContext's first argument leaves libclassad's evaluation at
+    # the ad it ended in (found: that ad; not found: the match ad) for the rest of the attribute
+    'evalInEachContext(TARGET.COND, empty) ?: member(TARGET.tad.x, {tad.w, TARGET.missing})',
+    'ifThenElse(isError(evalInEachContext(TARGET.cpus, {})), 0, strcat(s, i, MY.s, ref))',
+    'ifThenElse(isError(countMatches(TARGET.nope, {})), 0, s)',
+    'ifThenElse(isError(evalInEachContext(cpus, empty)), 0, strcat(s, i, isUndefined(ad.y)))',
+    'ifThenElse(isError(evalInEachContext(ad.x, {})), 0, strcat(s, y, TARGET.s, isUndefined(cpus)))',
+    # an ad got by a subscript (ad["inner"]): looked up in the ad itself, another kind of ad
+    '(ad["inner"]).y', 'ad["inner"] =?= ad.inner.inner', 'ad["i"]', 'ad["inner"].w',
+    'ad["inner"] isnt ad', 'ad["inner"] =?= ad["inner"]', '(ad["inner"])["v"]',
+    # HTCondor's functions: what they look at before they evaluate the rest
+    'versiongt(MY.Rank, "24.12.24")', 'versionle(1, 2, 3)', 'versionGT("1.2.3", "\303\251t\303\251")',
+    'stringList_regexpMember("(", se)', 'allCompare("<", 3, loop)', 'allCompare("<", undefined, loop)',
+    'timezoneOffset(loop)', 'userHome(loop, "x")', 'userHome(loop)', 'argsToList(loop, 16)',
+    'listToArgs(loop, 3)', 'listToArgs(empty, -big)', 'mergeEnvironment(1, loop)', 'relTime(loop, true)',
+    'envV1ToV2(1, 2, loop)', 'evalInEachContext(TARGET.self, {"^h", sp, Name, "A"})',
+    '[x = unparse(ATL); y = TARGET.tad.x].X',
+    # a bad argument count is error before any argument is evaluated (and moves nothing);
+    # list elements are evaluated when used
+    'argsToList(1, 2, u, evalInEachContext(tad, empty)) =!= ((-TARGET.s2) / 2)',
+    'countMatches(s.w, userhome())', 'evalInEachContext(MY.i, loop)', 'relTime(loop, 1, 2)',
+    'versiongt(1, userHome())',
+    'evalInEachContext(ad.Inner.W, {[z = 1; y = 2], [y = 3; x = 4], isAbsTime(err)})',
+    'ifThenElse(isError(evalInEachContext(TARGET.cpus, {})), 0, [a = s; b = [c = a]].b.c)',
+    '{evalInEachContext(MY.memory, reals), 1}[(j % 2) + 4]', '{evalInEachContext(MY.memory, reals), j}[1]',
+    # an integer against a real compares as two reals
+    '((i / 0.5) + (9223372036854775807 + ref)) == 9223372036854775807',
+    'member(9007199254740993, {9007199254740992.0})', '9007199254740993 > 9007199254740992.0',
+    # times
+    'absTime("1970-01-01T:00:00:01Z")', 'relTime("1d2h3m4.5s")', 'absTime(s)', 'relTime(s)',
+    'absTime(0) + relTime(2.7)', 'relTime("5") * relTime(2)', 'isReal(relTime("5"))',
+    'string(relTime(3e9))', 'absTime(5, -1)', 'relTime("100000d")',
 ]
 
 

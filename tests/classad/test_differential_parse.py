@@ -122,7 +122,10 @@ def _known_cases():
 
 
 def _read_alike(harness, kind, text, mode):
-    req = {"op": "parse", "expr": text} if kind == "expr" else {"op": "parse_ads", "text": text}
+    if kind == "expr":
+        req = {"op": "parse", "expr": text}
+    else:
+        req = {"op": "parse_ads", "text": text, "parser": "new" if kind == "new_ads" else "old"}
     r = harness.run_batch("classad2", mode, [req])[0]
     o = harness.run_batch("ours", mode, [req])[0]
     assert outcome(r) == outcome(o), "classad2: %s, ours: %s" % (r, o)
@@ -146,6 +149,11 @@ FIXED = [
     ("expr", "[;]"),
     ("ads", "x = 1.5.5 \"u\"\ny = 1\n"),   # two reals: the line keeps 1.5
     ("ads", "x = .5.\ny = 1\n"),
+    ("expr", "f(1 ; 2)"),           # old semantics: ';' between arguments (strict: error)
+    ("expr", "strcat((1) ; .X, 2)"),
+    ("expr", "{1 ; 2}"),            # ... of a function only
+    ("new_ads", "[a = f(1; 2); b = 3]"),
+    ("ads", "A = strcat(\"x\"; \"y\")\nB = 2\n"),
 ]
 
 
