@@ -1322,10 +1322,12 @@ def _f_debug(node):
     arg = node.args[0]
     traced = _compile_traced(arg)
 
+    known = _known_function(arg)
+
     def debug_(env):
         start = time.perf_counter()
         v = traced(env)
-        debugging.report(arg, v, time.perf_counter() - start)
+        debugging.report(arg, v, time.perf_counter() - start, known)
         return v
     return debug_
 
@@ -1343,12 +1345,20 @@ def _compile_traced(node):
 
 
 def _tracing(node, fn):
+    known = _known_function(node)
+
     def traced(env):
         start = time.perf_counter()
         v = fn(env)
-        debugging.report(node, v, time.perf_counter() - start)
+        debugging.report(node, v, time.perf_counter() - start, known)
         return v
     return traced
+
+
+def _known_function(node):
+    """False for a call of a function the library does not have."""
+    return node.__class__ is not N.Call or node.lname in FUNCTIONS \
+        or node.lname in _SPECIAL_FUNCTIONS
 
 
 def _f_user_home(node):

@@ -28,10 +28,10 @@ def last_error():
     return _last_error
 
 
-def _value_text(node, v):
+def _value_text(node, v, known=True):
     t = type(v)
     if v is Value.Error:
-        if node.__class__ is N.Call and _unknown_function(node):
+        if node.__class__ is N.Call and not known:
             return "ERROR (function is not defined)"
         return "ERROR (%s)" % _last_error if _last_error else "ERROR"
     if v is Value.Undefined:
@@ -53,21 +53,16 @@ def _value_text(node, v):
     return "CLASSAD"
 
 
-def _unknown_function(node):
-    from .functions import FUNCTIONS
-    from .compiler import _SPECIAL_FUNCTIONS
-    return node.lname not in FUNCTIONS and node.lname not in _SPECIAL_FUNCTIONS
-
-
-def report(node, value, seconds):
-    """One trace line: node evaluated to value in seconds."""
+def report(node, value, seconds, known=True):
+    """One trace line: node evaluated to value in seconds. known: False for
+    a call of a function the library does not have (the compiler knows)."""
     if node.__class__ is N.AdExpr:
         return          # libclassad does not print whole ads
     from .printer import pretty
     head = "Classad debug: "
     if seconds:
         head += "[%5.5fms] " % (seconds * 1000)
-    log.debug("%s%s --> %s", head, pretty(node), _value_text(node, value))
+    log.debug("%s%s --> %s", head, pretty(node), _value_text(node, value, known))
 
 
 # The nodes libclassad traces: not literals, not operators.

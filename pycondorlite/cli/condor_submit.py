@@ -16,7 +16,7 @@ from pycondorlite.cmdline import Done, Opt, Parser, Usage
 from pycondorlite.jobad import quote
 from pycondorlite.submit import clusters as submit_clusters
 from pycondorlite.submit.description import SubmitDescription
-from pycondorlite.submit.jobad import SubmitError
+from pycondorlite.submit.values import SubmitError
 from pycondorlite.submit.reader import SubmitSyntaxError
 
 MYNAME = "condor_submit"

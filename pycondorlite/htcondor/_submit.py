@@ -13,7 +13,7 @@ from collections.abc import MutableMapping
 from pycondorlite.htcondor._enums import SubmitMethod
 from pycondorlite.htcondor._errors import HTCondorException
 from pycondorlite.submit.description import SubmitDescription
-from pycondorlite.submit.jobad import SubmitError
+from pycondorlite.submit.values import SubmitError
 from pycondorlite.submit.queue import QueueSpec
 from pycondorlite.submit.reader import SubmitSyntaxError
 

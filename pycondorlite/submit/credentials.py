@@ -5,7 +5,7 @@ the job ad."""
 import os
 
 from pycondorlite.jobad import quote
-from pycondorlite.submit.jobad import SubmitError, parse_bool
+from pycondorlite.submit.values import SubmitError, parse_bool
 
 
 def set_gsi_credentials(b, ad):

@@ -12,7 +12,8 @@ import re
 import time
 
 from pycondorlite import config
-from pycondorlite.submit.jobad import JobAdBuilder, SubmitError
+from pycondorlite.submit.jobad import JobAdBuilder
+from pycondorlite.submit.values import SubmitError
 from pycondorlite.submit.macros import MacroError, MacroSet, expand
 from pycondorlite.submit.queue import QueueError, QueueSpec, parse_queue
 from pycondorlite.submit.reader import Reader, SubmitSyntaxError

@@ -10,7 +10,7 @@ to 8.x submitted it).
 import os
 
 from pycondorlite.jobad import quote
-from pycondorlite.submit.jobad import GRID, SubmitError, _string_list, valid_grid_type
+from pycondorlite.submit.values import GRID, SubmitError, string_list, valid_grid_type
 
 # The magic value that means "use the credentials of the instance role".
 USE_INSTANCE_ROLE = "FROM INSTANCE"
@@ -192,7 +192,7 @@ def _ec2(b, ad, gridtype, iwd):
 
 def _ec2_parameters(b, ad):
     names_text = b.param("ec2_parameter_names", "EC2ParamNames")
-    names = _string_list(names_text) if names_text else []
+    names = string_list(names_text) if names_text else []
     prefix = "ec2_parameter_"
     for key in b.sorted_keys():
         low = key.lower()
@@ -212,7 +212,7 @@ def _tags(b, ad, names_cmd, names_attr, submit_prefix, job_prefix, gridtype):
     """EC2 tags and GCE labels: each <prefix><name> command, and the list of
     names in the case the user wants (the commands' own case otherwise)."""
     text = b.param(names_cmd, names_attr)
-    names = _string_list(text) if text else []
+    names = string_list(text) if text else []
     lowered = {n.lower() for n in names}
     sp, jp = submit_prefix.lower(), job_prefix.lower()
     for key in b.sorted_keys():

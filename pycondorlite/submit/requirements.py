@@ -8,8 +8,8 @@ import re
 from pycondorlite import config
 from pycondorlite.jobad import quote
 from pycondorlite.submit import exprs
-from pycondorlite.submit.jobad import (GRID, JAVA, LOCAL, MPI, PARALLEL, VANILLA, VM, SubmitError,
-                                       container_image_type, exprs_text_string, is_url, url_type)
+from pycondorlite.submit.values import (GRID, JAVA, LOCAL, MPI, PARALLEL, VANILLA, VM, SubmitError,
+                                        container_image_type, exprs_text_string, is_url, url_type)
 
 MIGHT_TRANSFER = (VANILLA, MPI, PARALLEL, JAVA, VM)
 _OPSYS_ATTRS = ("opsys", "opsysandver", "opsyslongname", "opsysshortname", "opsysname",

@@ -4,7 +4,7 @@ with their defaults and units, and the RequireGPUs constraints."""
 
 from pycondorlite import config
 from pycondorlite.submit import exprs
-from pycondorlite.submit.jobad import SubmitError, parse_bytes
+from pycondorlite.submit.values import SubmitError, parse_bytes
 
 DEFAULT_REQUEST_MEMORY = "ifthenelse(MemoryUsage =!= undefined,MemoryUsage,(ImageSize + 1023) / 1024)"
 DEFAULT_REQUEST_DISK = "DiskUsage"

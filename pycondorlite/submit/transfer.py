@@ -5,8 +5,8 @@ the sizes (DiskUsage, TransferInputSizeMB) the transferred files add up to."""
 
 from pycondorlite import config
 from pycondorlite.jobad import quote
-from pycondorlite.submit.jobad import (JAVA, GRID, STF, VM, WTTO, SubmitError, _string_list,
-                                       exprs_text_string, parse_bytes)
+from pycondorlite.submit.values import (GRID, JAVA, STF, VM, WTTO, SubmitError, exprs_text_string,
+                                        parse_bytes, string_list)
 
 
 def _wrapped(msg):
@@ -159,7 +159,7 @@ def _container_input(b, ad, inputs):
         return False
     if not image:
         return False
-    for root in _string_list((config.param("CONTAINER_SHARED_FS") or "").replace(",", " ")):
+    for root in string_list((config.param("CONTAINER_SHARED_FS") or "").replace(",", " ")):
         if image.startswith(root):
             ad["ContainerImageSource"] = quote("local")
             return False

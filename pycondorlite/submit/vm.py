@@ -3,7 +3,7 @@ CPUs, networking, checkpoints and the disk images of xen and kvm."""
 
 from pycondorlite.jobad import quote
 from pycondorlite.submit.grid import _valid_disk_list
-from pycondorlite.submit.jobad import VM, SubmitError, _strip_quotes, parse_bytes, parse_long
+from pycondorlite.submit.values import VM, SubmitError, parse_bytes, parse_long, strip_quotes
 
 
 def set_vm_params(b, ad):
@@ -97,4 +97,4 @@ def _xen(b, ad):
         p = params.strip()
         while len(p) >= 2 and p[0] == p[-1] and p[0] in "\"'":
             p = p[1:-1]
-        ad["VMPARAM_Xen_Kernel_Params"] = quote(_strip_quotes(p))
+        ad["VMPARAM_Xen_Kernel_Params"] = quote(strip_quotes(p))
