@@ -10,6 +10,7 @@ import json
 import math
 import re
 
+from pycondorlite.caches import ENTRY, MIB, Cache, text_size
 from pycondorlite.jobad import literal, NOT_LITERAL, is_private
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -80,7 +81,7 @@ def value_v(v):
 
 
 # ---- expression text -------------------------------------------------------
-_old_cache = {}
+_old_cache = Cache(8 * MIB)       # text -> its old-syntax print, bounded by its bytes
 
 
 def old_text(text):
@@ -92,7 +93,7 @@ def old_text(text):
     if hit is None:
         out = lib().parseOne("X = " + text).printOld()
         hit = out.split("=", 1)[1].strip() if "=" in out else text.strip()
-        _old_cache[text] = hit
+        _old_cache.learn(text, hit, ENTRY + text_size(text) + text_size(hit))
     return hit
 
 

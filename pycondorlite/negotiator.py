@@ -39,6 +39,7 @@ import re
 import time
 
 from pycondorlite import dollardollar, refusals
+from pycondorlite.caches import ENTRY, MIB, Cache, text_size, tree_size
 from pycondorlite.collector import Collector, classad_from_texts
 from pycondorlite.config import param_float
 from pycondorlite.jobad import literal, NOT_LITERAL, quote as _quote
@@ -52,7 +53,8 @@ REJECT_REFRESH = 60
 _IDENT = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|([A-Za-z_][A-Za-z0-9_]*)', re.S)
 _KEYWORDS = frozenset(("true", "false", "undefined", "error", "is", "isnt", "my", "target",
                        "parent", "other"))
-_ident_cache = {}
+# text -> its identifiers; bounded by an estimate of the bytes it holds
+_ident_cache = Cache(16 * MIB)
 
 
 def idents(text):
@@ -62,9 +64,7 @@ def idents(text):
     if got is None:
         got = frozenset(m.group(1).lower() for m in _IDENT.finditer(text)
                         if m.group(1) and m.group(1).lower() not in _KEYWORDS)
-        if len(_ident_cache) > 100000:
-            _ident_cache.clear()
-        _ident_cache[text] = got
+        _ident_cache.learn(text, got, ENTRY + 2 * text_size(text))
     return got
 
 
@@ -178,19 +178,17 @@ def equality_terms(requirements, job_low):
     return terms
 
 
-_tree_cache = {}
+# text -> parsed and compiled tree: conjuncts repeat across autoclusters
+# even when whole Requirements do not
+_tree_cache = Cache(32 * MIB)
 
 
 def _tree(text):
-    """A parsed (and compiled) expression, cached by text: conjuncts repeat
-    across autoclusters even when whole Requirements do not."""
+    """A parsed (and compiled) expression, cached by text."""
     t = _tree_cache.get(text)
     if t is None:
         from pycondorlite import classad
-        t = classad.ExprTree(text)
-        if len(_tree_cache) > 200000:
-            _tree_cache.clear()
-        _tree_cache[text] = t
+        t = _tree_cache.learn(text, classad.ExprTree(text), tree_size(text))
     return t
 
 
@@ -550,6 +548,7 @@ class Negotiator:
         by_sig = {}
         job_ac = {}
         cluster_memo = {}
+        proc_memo = {}      # (cluster, the proc's own texts) -> sig: procs alike share it
         for job in jobs:
             sig = None
             memo = cluster_memo.get(job.cluster_id)
@@ -557,11 +556,18 @@ class Negotiator:
                 names, csig = memo[1], memo[2]
                 if not names.intersection(job.proc) and "procid" not in names:
                     sig = csig
+            proc_key = None
+            if sig is None and job.proc:
+                proc_key = (id(job.cluster), tuple(sorted(t for _, t in job.proc.items())))
+                sig = proc_memo.get(proc_key)
             if sig is None:
                 names = self._closure(job, base)
                 sig = tuple(sorted((n, job.text(n)) for n in names if job.text(n) is not None))
-                if not any(n in job.proc for n in names) and "procid" not in names:
-                    cluster_memo[job.cluster_id] = (job.cluster, names, sig)
+                if "procid" not in names:
+                    if not any(n in job.proc for n in names):
+                        cluster_memo[job.cluster_id] = (job.cluster, names, sig)
+                    elif proc_key is not None:
+                        proc_memo[proc_key] = sig
             ac = by_sig.get(sig)
             if ac is None:
                 ac = by_sig[sig] = _Autocluster(len(by_sig) + 1, job, sig)

@@ -20,7 +20,7 @@ import time
 from . import debugging
 from . import functions as _functions
 from . import nodes as N
-from .caches import ENTRY, Cache, text_size
+from pycondorlite.caches import ENTRY, Cache, text_size
 from . import times
 from .functions import EXACT_CASE_NAMES, FUNCTIONS, made_by_function
 from .functions import EvalFailed as _FnEvalFailed

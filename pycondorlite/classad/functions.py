@@ -35,7 +35,7 @@ import re
 import time as _time
 
 from pycondorlite.classad import times
-from pycondorlite.classad.caches import ENTRY, MIB, Cache
+from pycondorlite.caches import ENTRY, MIB, Cache
 from pycondorlite.classad.value import AbsTime, RelTime, Value
 
 Undefined = Value.Undefined

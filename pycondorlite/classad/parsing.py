@@ -7,7 +7,7 @@ import re
 from itertools import compress, count, repeat
 
 from . import grammar
-from .caches import MIB, TREE_PER_CHAR, Cache, text_size, tree_size
+from pycondorlite.caches import MIB, TREE_PER_CHAR, Cache, text_size, tree_size
 from .templates import parse_templated
 from . import nodes as N
 from .errors import ClassAdException, ClassAdStreamError, ClassAdSyntaxError

@@ -15,7 +15,7 @@ import re
 
 from . import grammar
 from . import nodes as N
-from .caches import MIB, Cache, tree_size
+from pycondorlite.caches import MIB, Cache, tree_size
 from .errors import ClassAdSyntaxError
 
 _LITERALS = re.compile(

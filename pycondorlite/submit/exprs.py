@@ -8,6 +8,8 @@ parse gives the attribute references requirements generation looks at.
 
 import re
 
+from pycondorlite.caches import ENTRY, MIB, Cache, text_size, tree_size
+
 # pycondorlite.classad is imported when an expression first needs parsing:
 # most submissions (a generated Requirements, numbers, strings) never do, and
 # the import is a good part of condor_submit's start-up time.
@@ -34,7 +36,7 @@ def boolean(v):
     return "true" if v else "false"
 
 
-_tree_cache = {}
+_tree_cache = Cache(16 * MIB)     # text -> parse tree, bounded by its bytes
 
 
 def tree(text):
@@ -48,13 +50,11 @@ def tree(text):
             node = parse_expr(text, True, True)
         except (ClassAdSyntaxError, RecursionError, ValueError):
             raise ExprError(text) from None
-        if len(_tree_cache) > 20000:
-            _tree_cache.clear()
-        _tree_cache[text] = node
+        _tree_cache.learn(text, node, tree_size(text))
     return node
 
 
-_norm_cache = {}
+_norm_cache = Cache(8 * MIB)      # text -> its old-syntax print
 
 
 _PLAIN = re.compile(r'-?[1-9][0-9]{0,17}\Z|0\Z|"[^"\\]*"\Z|[A-Za-z_][A-Za-z0-9_]*\Z')
@@ -68,10 +68,8 @@ def normalize(text):
     out = _norm_cache.get(text)
     if out is None:
         node = tree(text)       # first: it imports unparse
-        out = unparse(node, OLD)
-        if len(_norm_cache) > 20000:
-            _norm_cache.clear()
-        _norm_cache[text] = out
+        out = _norm_cache.learn(text, unparse(node, OLD),
+                                ENTRY + text_size(text) + text_size(text))
     return out
 
 

@@ -3,7 +3,7 @@ hold, not by a number of entries; texts that come once are not kept."""
 
 from pycondorlite import classad
 from pycondorlite.classad import parsing
-from pycondorlite.classad.caches import Cache, tree_size
+from pycondorlite.caches import Cache, tree_size
 
 
 def test_a_cache_past_its_budget_forgets_or_keeps_what_it_learnt_first():

@@ -108,7 +108,7 @@ def test_fast_old_reader_agrees_with_the_line_by_line_one(monkeypatch):
     lines recur within it), or most lines of the text (a few new lines, some
     of them twice) -- the fast reader reads what the general one reads."""
     from pycondorlite.classad import parsing
-    from pycondorlite.classad.caches import Cache
+    from pycondorlite.caches import Cache
     monkeypatch.setattr(parsing, "_line_cache", {True: Cache(1 << 20, keep_first=True),
                                                  False: Cache(1 << 20, keep_first=True)})
     for text in (_provider_text(0, 40, "cold"), _provider_text(100, 40, "cold"),

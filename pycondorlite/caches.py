@@ -1,4 +1,6 @@
-"""The ClassAd layer's caches, bounded by an estimate of the memory they hold.
+"""Caches bounded by an estimate of the memory they hold (the ClassAd layer's
+caches of parsed texts, and the few memos of the layers above: a leaf module,
+so that importing it loads nothing).
 
 Texts seen before (lines of old-syntax ads, expressions, template keys) are
 looked up whole, so that the ten-thousandth provider ad costs little. What
