@@ -10,14 +10,29 @@ STRICT_CLASSAD_EVALUATION is true (see semantics.py).
 """
 
 import enum
+import importlib
 
-from . import debugging
-from .ad import ClassAd, ExprTree
-from .errors import ClassAdException, ClassAdSyntaxError
-from .parsing import looks_new, read_new_ads, read_old_ads
-from .printer import quote_string, unparse_value
-from .semantics import old_semantics
-from .value import Value, Undefined, Error
+# The names below load their module on first use (PEP 562), so that importing
+# a light submodule (semantics, which the configuration sets on every command's
+# start) does not build the parser: condor_q's batch view never parses a ClassAd.
+_LAZY = {
+    "debugging": None, "ad": None, "parsing": None, "printer": None,
+    "ClassAd": "ad", "ExprTree": "ad",
+    "ClassAdException": "errors", "ClassAdSyntaxError": "errors",
+    "looks_new": "parsing", "read_new_ads": "parsing", "read_old_ads": "parsing",
+    "quote_string": "printer", "unparse_value": "printer",
+    "old_semantics": "semantics",
+    "Value": "value", "Undefined": "value", "Error": "value",
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError("module %r has no attribute %r" % (__name__, name))
+    module = importlib.import_module("." + (_LAZY[name] or name), __name__)
+    value = module if _LAZY[name] is None else getattr(module, name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "ClassAd", "ExprTree", "Value", "ParserType", "Parser", "ClassAdException",
@@ -48,6 +63,10 @@ def _text_of(input):
 def _read_old(text, strict):
     """(ads, failure): the old-syntax ads of text, and the exception that
     ended the reading (classad2 raises it after handing out the ads before)."""
+    from .ad import ClassAd
+    from .errors import ClassAdException, ClassAdSyntaxError
+    from .parsing import read_old_ads
+    from .semantics import old_semantics
     try:
         return read_old_ads(text, old_semantics(), strict, make=ClassAd._from_dicts), None
     except ClassAdSyntaxError:
@@ -63,6 +82,10 @@ def _hand_out(ads, failure):
 
 def _ads(text, parser, strict=False):
     """An iterator over the ClassAds of text."""
+    from .ad import ClassAd
+    from .errors import ClassAdException
+    from .parsing import looks_new, read_new_ads
+    from .semantics import old_semantics
     if parser in (ParserType.Auto, ParserType.FileAuto):
         parser = ParserType.New if looks_new(text) else ParserType.Old
     if parser == ParserType.Old:
@@ -82,6 +105,7 @@ def parseAds(input, parser=ParserType.Auto):
 
 def parseOne(input, parser=ParserType.Auto):
     """All the ads in input merged into one ClassAd."""
+    from .ad import ClassAd
     ads = list(_ads(_text_of(input), ParserType(parser)))
     if len(ads) == 1:
         return ads[0]
@@ -93,6 +117,7 @@ def parseOne(input, parser=ParserType.Auto):
 
 def parseNext(input, parser=ParserType.Auto):
     """The first ad of input; a file is left positioned after it."""
+    from .parsing import looks_new
     if isinstance(input, str):
         for ad in _ads(input, ParserType(parser)):
             return ad
@@ -127,11 +152,14 @@ def parse_ads_strict(text, parser=ParserType.Auto):
 
 def quote(input):
     """input as a ClassAd string literal."""
+    from .printer import quote_string
     return quote_string(input)
 
 
 def unquote(input):
     """The string a ClassAd string literal denotes."""
+    from .ad import ExprTree
+    from .errors import ClassAdSyntaxError
     try:
         v = ExprTree(input).eval()
     except ClassAdSyntaxError:
@@ -144,7 +172,8 @@ def unquote(input):
 def lastError():
     """The message of the last error the ClassAd library met (a text that
     did not parse, an evaluation that could not complete)."""
-    return debugging.last_error()
+    from .debugging import last_error
+    return last_error()
 
 
 def version():
