@@ -215,7 +215,7 @@ def _banner(log, spool):
     log.info("** condor_schedd (CONDOR_SCHEDD) STARTING UP")
     log.info(f"** {sys.argv[0] if sys.argv and sys.argv[0] else 'condor_schedd'}")
     log.info("** SubsystemInfo: name=SCHEDD type=SCHEDD(5) class=DAEMON(1)")
-    log.info(f"** Configuration: subsystem:SCHEDD local:<NONE> class:DAEMON")
+    log.info("** Configuration: subsystem:SCHEDD local:<NONE> class:DAEMON")
     log.info(f"** {ver}")
     if plat:
         log.info(f"** {plat}")

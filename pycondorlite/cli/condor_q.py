@@ -13,7 +13,7 @@ from pycondorlite import jobstatus as js
 from pycondorlite.address import schedd_address, schedd_name
 from pycondorlite.cmdline import MANY, Opt, Parser, Usage, job_id, text
 from pycondorlite.config import param_bool
-from pycondorlite.jobad import literal, NOT_LITERAL
+from pycondorlite.jobad import literal
 from pycondorlite.spool import Spool, SpoolError
 
 USAGE = """Usage: condor_q [general-opts] [restriction-list] [output-opts]

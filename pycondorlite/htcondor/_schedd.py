@@ -84,7 +84,7 @@ def _ids(text):
 def _check_constraint(text):
     try:
         adformat.check_expression(text)
-    except ValueError as e:
+    except ValueError:
         raise HTCondorException(f"Invalid constraint: {text}") from None
 
 
@@ -245,7 +245,6 @@ class Schedd:
         """Vacate, Suspend, Continue: no job here runs on an execute slot, so
         every job named is in the wrong state for them."""
         out = jobactions.Outcome()
-        ev = adformat.Evaluator()
         with sp.snapshot():
             out.total_jobs = sp.conn.execute("SELECT count(*) FROM jobs").fetchone()[0]
             for cid, pid in ids:

@@ -10,7 +10,7 @@ to 8.x submitted it).
 import os
 
 from pycondorlite.jobad import quote
-from pycondorlite.submit.values import GRID, SubmitError, string_list, valid_grid_type
+from pycondorlite.submit.values import GRID, SubmitError, string_list
 
 # The magic value that means "use the credentials of the instance role".
 USE_INSTANCE_ROLE = "FROM INSTANCE"
@@ -54,8 +54,7 @@ def set_grid_params(b, ad):
         ad["GridResource"] = quote(gr)
         if gr.lower() == "ec2":
             raise SubmitError("EC2 grid jobs require a service URL")
-        gt = gr.split(" ")[0]
-        ad[".gridtype"] = gt.lower() if valid_grid_type(gt) else gt.lower()
+        ad[".gridtype"] = gr.split(" ")[0].lower()
     elif "GridResource" not in ad:
         raise SubmitError("No resource identifier was found.")
     gridtype = ad.get(".gridtype", "")

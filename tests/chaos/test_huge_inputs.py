@@ -102,7 +102,6 @@ def test_one_giant_line(case, chaos, tmp_path):
 
 
 def test_one_megabyte_attribute(case, chaos, tmp_path):
-    C = chaos
     p = tmp_path / "big_attr.sub"
     p.write_text('executable = /bin/true\nMY.Big = "' + "z" * MB + '"\nqueue 2\n')
     rc, _, err = case.run("1MB_attribute_submit", ["condor_submit", p], 120)

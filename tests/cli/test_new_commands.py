@@ -1,7 +1,6 @@
 """The new commands against what HTCondor's print for the same case (qedit.cpp,
 wait.cpp, tool.cpp, classad_eval's man page, condor_q's -dag layout)."""
 
-import os
 
 import pytest
 
@@ -242,7 +241,8 @@ def test_option_tables_have_no_hidden_options():
     from pycondorlite.cli import (classad_eval, condor_history, condor_q, condor_qedit,
                                   condor_status, condor_submit, condor_watch_q)
     for p in (condor_q.PARSER, condor_history.PARSER, condor_status.PARSER, condor_qedit.PARSER,
-              condor_submit.PARSER, cmdline.Parser("condor_watch_q", condor_watch_q.OPTIONS)):
+              condor_submit.PARSER, cmdline.Parser("condor_watch_q", condor_watch_q.OPTIONS),
+              cmdline.Parser("classad_eval", classad_eval.OPTIONS)):
         clashes = [c for c in cmdline.ambiguous(p)
                    if c[1] not in ("analyse", "better-analyse", "nobackwards")]
         assert clashes == [], (p.prog, clashes)

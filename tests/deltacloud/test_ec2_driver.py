@@ -4,12 +4,11 @@ EC2 API itself then holds."""
 
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
-from pycondorlite.deltacloud import (ActionNotAllowed, AuthError, Client, NotFound, RequestError,
+from pycondorlite.deltacloud import (ActionNotAllowed, AuthError, Client, NotFound,
                                      Simulator, TransientError)
 from pycondorlite.deltacloud.ec2driver import HARDWARE_PROFILES, service_url_for
 from pycondorlite.ec2.embedded import EmbeddedEC2

@@ -1,11 +1,9 @@
 """The embedded EC2's own life: the README's command line, stopping, several regions."""
 
-import os
 import re
 import signal
 import subprocess
 import sys
-import time
 
 from pycondorlite.ec2.client import Client
 from pycondorlite.ec2.embedded import NO_AUTH_CREDENTIALS, EmbeddedEC2

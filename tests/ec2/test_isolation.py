@@ -2,7 +2,6 @@
 anything but the endpoint named: no instance-metadata service, no configured
 endpoint, no retries of its own."""
 
-import os
 import socket
 import threading
 

@@ -5,7 +5,6 @@ expectations are HTCondor's."""
 
 import importlib
 import os
-import time
 
 import pytest
 

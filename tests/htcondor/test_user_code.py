@@ -1,6 +1,5 @@
 """htcondor2 user code: what scripts and notebooks do with the API."""
 
-import os
 import pickle
 import threading
 import time

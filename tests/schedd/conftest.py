@@ -7,7 +7,6 @@ from the checkout's .venv/bin.
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest

@@ -2,11 +2,9 @@
 state changes, the user log events, permissions."""
 
 import json
-import os
 import subprocess
 import sys
 
-import pytest
 
 
 def status(sp, cid, pid):

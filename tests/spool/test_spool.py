@@ -3,7 +3,6 @@
 import json
 import multiprocessing
 import os
-import socket
 import stat
 import subprocess
 import sys

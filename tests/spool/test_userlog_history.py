@@ -1,7 +1,6 @@
 """The user job event log (read by htcondor2.JobEventLog) and condor_history."""
 
 import json
-import os
 import subprocess
 import sys
 
