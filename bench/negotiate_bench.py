@@ -34,6 +34,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("CONDOR_CONFIG", "/dev/null")
 
+# The ClassAd modules load on first use; load them here so that no timed
+# cycle includes Python's import of them (a schedd has them loaded).
+import pycondorlite.classad.ad  # noqa: E402,F401
 from pycondorlite.collector import Collector  # noqa: E402
 from pycondorlite.negotiator import Negotiator  # noqa: E402
 from pycondorlite.spool import Spool  # noqa: E402
