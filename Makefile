@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test demo chaos clean
+.PHONY: test demo chaos tables clean
 
 $(STAMP): setup.cfg pyproject.toml $(wildcard bin/*)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ demo: $(STAMP)
 # prints its figures as a table (several minutes).
 chaos: $(STAMP)
 	PATH="$(BIN):$$PATH" $(BIN)/python bench/chaos_report.py
+
+# After a change of either PLY grammar: the tables they start from.
+tables: $(STAMP)
+	$(BIN)/python tools/write_parse_tables.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -566,7 +566,10 @@ _lexer = lex.lex()
 _lexer.old_strings = False
 _lexer.old_semantics = False
 _lexer.param_count = 0
-_parser = yacc.yacc(write_tables=False, debug=False)
+# The tables come from grammar_tables.py when its signature is this grammar's
+# (tools/write_parse_tables.py writes it); else PLY builds them, never writing.
+TABLES = "pycondorlite.classad.grammar_tables"
+_parser = yacc.yacc(tabmodule=TABLES, write_tables=False, debug=False)
 
 
 _lock = threading.RLock()   # one PLY parser and lexer for the process

@@ -237,7 +237,10 @@ def p_error(t):
 
 
 _lexer = lex.lex(reflags=re.MULTILINE)
-_parser = yacc.yacc(debug=False, write_tables=False, errorlog=yacc.NullLogger())
+# As for the ClassAd grammar: the tables from reader_tables.py when current.
+TABLES = "pycondorlite.submit.reader_tables"
+_parser = yacc.yacc(tabmodule=TABLES, debug=False, write_tables=False,
+                    errorlog=yacc.NullLogger())
 
 
 def parse(text):
