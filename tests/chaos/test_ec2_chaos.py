@@ -180,6 +180,8 @@ def test_ec2_cloud_faults(harness, tmp_path, figures, chaos, cloud):
     problems = ec2_life(C, harness, tmp_path, rng, C.size(20, 200), C.size(2, 20), figures,
                         proxy, ec2, outage=C.size(8.0, 30.0),
                         spacing=C.size((2.0, 5.0), (2.0, 6.0)))
-    injected = sum(proxy.injected().values())
-    assert injected >= figures["jobs"] // 2, proxy.injected()     # the faults really happened
+    # The faults really happened: about 30 % of the requests (the EC2 layer
+    # batches, so there are far fewer requests than jobs x actions).
+    injected, requests = figures["injected_faults"], figures["requests"]
+    assert requests > 0 and injected >= 0.1 * requests, (requests, proxy.injected())
     C.fail_or_xfail(problems)
