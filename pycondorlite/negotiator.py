@@ -225,7 +225,7 @@ class _AdIndex:
 
 class _Provider:
     __slots__ = ("ad", "_classad", "revaluate", "cur", "last", "version", "used", "keep_cur",
-                 "cur_sensitive", "_cache", "needed", "room")
+                 "cur_sensitive", "_cache", "needed", "room", "_req")
 
     def __init__(self, ad, cache=None, needed=None, live=0):
         self.ad = ad
@@ -234,6 +234,7 @@ class _Provider:
         # those and what the ad's own Requirements/Rank reach (None: everything).
         self.needed = needed
         self._classad = None
+        self._req = None        # (ClassAd, its Requirements tree)
         self.keep_cur = ad.seq is not None
         self.cur = ad.cur_matches if self.keep_cur else 0
         self.revaluate = False
@@ -274,6 +275,16 @@ class _Provider:
             if self.cur:
                 cached["CurMatches"] = self.cur
         return self._classad
+
+    def requirements(self):
+        """The ClassAd's Requirements tree (None if it has none), looked up once
+        per ClassAd: a plain value such as `true` comes back as a new tree from
+        each lookup, to be compiled again at each evaluation."""
+        pad = self.classad
+        r = self._req
+        if r is None or r[0] is not pad:
+            r = self._req = (pad, pad.lookup("Requirements") if "Requirements" in pad else None)
+        return r[1]
 
     def _build(self):
         if self.needed is None:
@@ -619,7 +630,7 @@ class Negotiator:
         for t in ac.req_trees:
             if not _true(t.eval(jad, pad)):
                 return False
-        preq = pad.lookup("Requirements") if "Requirements" in pad else None
+        preq = prov.requirements()
         return preq is not None and _true(preq.eval(pad, jad))
 
     def _rank(self, ac, prov):

@@ -531,6 +531,7 @@ class Spool:
         c = self.conn
         done = set()
         rows = []
+        ad_rows = []    # changes that touch no column attribute: its columns stand
         when = int(now if now is not None else time.time())
         for key, attrs in changes.items():
             cid, pid = key
@@ -543,22 +544,31 @@ class Spool:
                 continue
             proc = CIAd.from_dict(json.loads(ad)) if ad else CIAd()
             attrs = set_status_attrs(status, attrs, when)
+            columns = False
             for name, text in attrs.items():
                 low = name.lower()
                 if low in ("clusterid", "procid"):
                     raise SpoolError(f"{name} cannot be changed")
                 if low == "jobstatus":
                     status = _int_of(text, "JobStatus")
-                elif text is None:
+                    continue
+                if low in _COLUMN_ATTRS:
+                    columns = True
+                if text is None:
                     proc.pop(low, None)
                 else:
                     proc.set(name, text)
-            cluster = self.cluster_ad(cid)
-            rows.append((status,) + _columns(cluster, proc) + (_dumps(proc), cid, pid))
+            if columns:
+                cluster = self.cluster_ad(cid)
+                rows.append((status,) + _columns(cluster, proc) + (_dumps(proc), cid, pid))
+            else:
+                ad_rows.append((status, _dumps(proc), cid, pid))
             done.add(key)
         c.executemany("UPDATE jobs SET job_status = ?, owner = ?, universe = ?, matched = ?, "
                       "grid_job_id = ?, provider = ?, ad = ? WHERE cluster_id = ? AND proc_id = ?",
                       rows)
+        c.executemany("UPDATE jobs SET job_status = ?, ad = ? WHERE cluster_id = ? AND proc_id = ?",
+                      ad_rows)
         return done
 
     def job_states(self, ids):

@@ -33,6 +33,8 @@ from pycondorlite.submit.values import (
     compress_path, container_image_type, exprs_text_string, is_url, parse_bool, parse_bytes,
     parse_long, signal_name, string_list, strip_quotes, valid_grid_type)
 
+_UNKNOWN = object()     # not among the known constants
+
 PER_PROC_MACROS = {"process", "procid", "step", "itemindex", "row", "item", "jobid", "node"}
 INTEGER_MACROS = {"process", "procid", "step", "itemindex", "row", "cluster", "clusterid"}
 
@@ -217,6 +219,7 @@ class JobAdBuilder:
         self.executables = set()  # executables to check exist (condor_submit's check_sub_file)
         self._templates = {}
         self._const = {}          # command -> value, for commands with no macro at all
+        self._const_bool = {}     # the same for param_bool's answers
         self._recording = False
         self._tracker = _Tracker(macros, self.per_proc)
 
@@ -226,8 +229,9 @@ class JobAdBuilder:
         absent or empty (HTCondor's submit_param)."""
         const = self._const
         key = (name, alt)
-        if key in const:       # replaying a step for a later proc: constants are known
-            return const[key]
+        v = const.get(key, _UNKNOWN)
+        if v is not _UNKNOWN:  # replaying a step for a later proc: constants are known
+            return v
         raw = self.macros.lookup(name)
         used = name
         if raw is None and alt:
@@ -253,7 +257,7 @@ class JobAdBuilder:
             # Fast path: literal text and per-proc macros only.
             sp = self.macros.special
             self._tracker.hit = True
-            return "".join(part if kind else sp.get(part, "") for kind, part in tpl).strip()
+            return "".join([part if kind else sp.get(part, "") for kind, part in tpl]).strip()
         try:
             return expand(raw, self._tracker).strip()
         except MacroError as e:
@@ -300,13 +304,21 @@ class JobAdBuilder:
 
     def param_bool(self, name, alt=None, default=False):
         """(value, given) of a boolean command (HTCondor's submit_param_bool)."""
+        key = (name, alt, default)
+        known = self._const_bool.get(key)
+        if known is not None:
+            return known
         v = self.param(name, alt)
         if v is None:
-            return default, False
-        b = parse_bool(v)
-        if b is None:
-            raise SubmitError(f"{name}={v} is invalid, must eval to a boolean.")
-        return b, True
+            r = default, False
+        else:
+            b = parse_bool(v)
+            if b is None:
+                raise SubmitError(f"{name}={v} is invalid, must eval to a boolean.")
+            r = b, True
+        if (name, alt) in self._const:     # a constant: the same for every proc
+            self._const_bool[key] = r
+        return r
 
     def param_long(self, name, alt=None, int_range=False):
         """The integer value of a command, or None (HTCondor's submit_param_long_exists)."""
@@ -389,6 +401,7 @@ class JobAdBuilder:
 
         self._set_proc_macros(procs[0], spec)
         self._const = {}
+        self._const_bool = {}
         self._recording = True
         ad = _Recorder(self._base_ad())
         self._tracker = _Tracker(m, self.per_proc)

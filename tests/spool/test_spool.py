@@ -63,6 +63,26 @@ def test_update_is_case_insensitive_and_keeps_columns(sp, H):
         sp.update({(cid, 0): {"ProcId": "7"}})
 
 
+def test_update_of_other_attributes_keeps_the_columns_and_sets_the_status(sp, H):
+    """A change that names no column attribute writes the ad and the status only;
+    the columns stay what the ad says, mixed with changes that do name one."""
+    cid = H.submit(sp, 3, owner="alice")
+    sp.update({(cid, 0): {"Matched": "true", "MatchedProvider": '"p1"'},
+               (cid, 1): {"Matched": "true", "MatchedProvider": '"p2"'}})
+    sp.update({(cid, 0): {"LastRejMatchTime": "7", "JobStatus": "5"},
+               (cid, 1): {"MatchedProvider": '"p3"'},
+               (cid, 2): {"LastRejMatchReason": '"none"'}}, now=100)
+    assert sp.instances_by_provider() == {"p1": 1, "p3": 1}
+    assert [j.id for j in sp.jobs("job_status = 5 AND matched = 1 AND owner = 'alice'")] \
+        == [(cid, 0)]
+    ad = sp.job_ad(cid, 0)
+    assert ad["LastRejMatchTime"] == "7" and ad["LastJobStatus"] == "1" \
+        and ad["EnteredCurrentStatus"] == "100"
+    assert sp.job_ad(cid, 2)["LastRejMatchReason"] == '"none"'
+    assert [j.id for j in sp.jobs("job_status = 1 AND matched IS NULL OR matched = 0")] \
+        == [(cid, 2)]
+
+
 def test_submit_is_all_or_nothing(sp, H):
     cid = sp.reserve_cluster_id()
     with pytest.raises(SpoolError):
