@@ -169,6 +169,17 @@ class Environment:
         for entry in split_v2(raw):
             self._set_entry(entry, s)
 
+    def merge_from_ad_texts(self, environment, env, delim):
+        """Env::MergeFrom(ad): the v2 `Environment` string, else the v1 `Env`
+        one split at EnvDelim (the values as plain strings; None when absent)."""
+        if environment is not None:
+            for entry in split_v2(environment):
+                self._set_entry(entry, environment)
+        elif env is not None:
+            for entry in env.split(delim or self.V1_DELIM):
+                if entry.strip():
+                    self._set_entry(entry, env)
+
     def _set_entry(self, entry, whole):
         name, eq, value = entry.partition("=")
         if not eq or not name:

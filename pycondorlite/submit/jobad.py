@@ -35,6 +35,29 @@ from pycondorlite.submit.values import (
 
 _UNKNOWN = object()     # not among the known constants
 
+
+def _ad_string(text):
+    """A string attribute's value, or None when absent or not a string."""
+    if text is None:
+        return None
+    v = exprs.literal(text)
+    return v if isinstance(v, str) else None
+
+
+def _ad_bool(text, default):
+    """A boolean attribute's value as HTCondor's LookupBool reads it (a number
+    counts as its truth); default when absent or neither."""
+    if text is None:
+        return default
+    if text == "true" or text == "false":   # what submit writes
+        return text == "true"
+    v = exprs.literal(text)
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return v != 0
+    return default
+
 PER_PROC_MACROS = {"process", "procid", "step", "itemindex", "row", "item", "jobid", "node"}
 INTEGER_MACROS = {"process", "procid", "step", "itemindex", "row", "cluster", "clusterid"}
 
@@ -53,6 +76,24 @@ class _Tracker:
         if name.lower() in self.per_proc:
             self.hit = True
         return self.macros.lookup(name)
+
+
+class _Replay(dict):
+    """A later proc's ad while its steps are replayed: notes whether a key was
+    removed (reading and writing it is reading and writing a dict)."""
+    __slots__ = ("removed",)
+
+    def __init__(self, *args):
+        dict.__init__(self, *args)
+        self.removed = False
+
+    def pop(self, k, *default):
+        self.removed = True
+        return dict.pop(self, k, *default)
+
+    def __delitem__(self, k):
+        self.removed = True
+        dict.__delitem__(self, k)
 
 
 class _Recorder(dict):
@@ -220,6 +261,8 @@ class JobAdBuilder:
         self._templates = {}
         self._const = {}          # command -> value, for commands with no macro at all
         self._const_bool = {}     # the same for param_bool's answers
+        self._raw = {}            # command -> (raw value, name found) of the others
+        self._later_proc = False  # building a proc after the first (its cluster ad exists)
         self._recording = False
         self._tracker = _Tracker(macros, self.per_proc)
 
@@ -232,6 +275,9 @@ class JobAdBuilder:
         v = const.get(key, _UNKNOWN)
         if v is not _UNKNOWN:  # replaying a step for a later proc: constants are known
             return v
+        known = self._raw.get(key)
+        if known is not None:  # and so are the raw values of the others
+            return self._expand(*known) or None
         raw = self.macros.lookup(name)
         used = name
         if raw is None and alt:
@@ -241,12 +287,20 @@ class JobAdBuilder:
             if self._recording:
                 const[key] = None
             return None
-        self.used.add(used.lower())
+        low = used.lower()
+        self.used.add(low)
+        # A command named as a queue variable (`queue arguments from ...`) takes
+        # each proc's value: its step is replayed per proc, nothing is kept.
+        per_proc = low in self.per_proc
+        if per_proc:
+            self._tracker.hit = True
         if "$" not in raw:
             v = raw.strip() or None
-            if self._recording:
+            if self._recording and not per_proc:
                 const[key] = v
             return v
+        if self._recording and not per_proc:
+            self._raw[key] = (raw, used)
         return self._expand(raw, used) or None
 
     def _expand(self, raw, name):
@@ -402,6 +456,8 @@ class JobAdBuilder:
         self._set_proc_macros(procs[0], spec)
         self._const = {}
         self._const_bool = {}
+        self._raw = {}
+        self._later_proc = False
         self._recording = True
         ad = _Recorder(self._base_ad())
         self._tracker = _Tracker(m, self.per_proc)
@@ -436,16 +492,24 @@ class JobAdBuilder:
                          **{k: ad[k] for k in moved if k in ad and k[0] != "."})]
         steps = [getattr(self, s) for s in dirty_steps]
         self._tracker = _Tracker(m, self.per_proc)     # what it notes no longer matters
+        self._later_proc = True
         for pr in procs[1:]:
             self._set_proc_macros(pr, spec)
-            tmp = dict(ad)
+            tmp = _Replay(ad)
             for fn in steps:
                 fn(tmp)
             pad = {"ProcId": str(pr[0]), "JobStatus": tmp.get("JobStatus", status)}
             for k in moved:
                 if k in tmp and k[0] != ".":
                     pad[k] = tmp[k]
+            # What only a later proc sets (the first left it to its default)
+            # is that proc's own.
+            if tmp.removed or len(tmp) != len(ad):
+                for k in tmp.keys() - ad.keys():
+                    if k[0] != ".":
+                        pad[k] = tmp[k]
             proc_ads.append(pad)
+        self._later_proc = False
         cluster_ad = ad
         cluster_ad.pop("JobStatus", None)
         _strip_state(cluster_ad)
@@ -689,12 +753,11 @@ class JobAdBuilder:
                 a.append_v1_wacked_or_v2_quoted(args1)
         except ArgError as e:
             raise SubmitError(f"{e}\nThe full arguments you specified were: {args2 or args1}")
+        # (the other form is not removed: a later proc's ad shows its cluster's)
         if a.input_was_v1:
             ad["Args"] = quote(a.v1_raw())
-            ad.pop("Arguments", None)
         else:
             ad["Arguments"] = quote(a.v2_raw())
-            ad.pop("Args", None)
         if self.universe == JAVA and not a.args:
             raise SubmitError("In Java universe, you must specify the class name to run.\n"
                               "Example:\n\narguments = MyClass\n")
@@ -767,6 +830,13 @@ class JobAdBuilder:
                               "then you must also specify\nallow_environment_v1=true.")
         env = Environment()
         try:
+            if self._later_proc:
+                # A later proc starts from its cluster's environment (HTCondor's
+                # get_cluster_ad()), and keeps it as it is unless told otherwise.
+                if not env1 and not env2:
+                    return
+                env.merge_from_ad_texts(*(_ad_string(ad.get(k))
+                                          for k in ("Environment", "Env", "EnvDelim")))
             if env2:
                 env.merge_v2_quoted(env2)
             elif env1:
@@ -791,19 +861,22 @@ class JobAdBuilder:
             else:
                 wanted = GetenvFilter(getenv)
                 env.import_from(os.environ, lambda n, v: v1_safe(n, v) and wanted(n, v))
-        if not env1 and not env2 and not len(env) and ("Env" in ad or "Environment" in ad):
-            return      # SUBMIT_ATTRS gave one: keep it
-        if prefer_v1:
+        has_v1, has_v2 = "Env" in ad, "Environment" in ad
+        insert_v1 = prefer_v1
+        insert_v2 = not insert_v1
+        if not env1 and not env2 and not len(env) and (has_v1 or has_v2):
+            return      # SUBMIT_ATTRS (or the cluster) gave one: keep it
+        # What the ad has already is overwritten, in both forms.
+        insert_v2 = insert_v2 or (insert_v1 and has_v2)
+        insert_v1 = insert_v1 or (insert_v2 and has_v1)
+        if insert_v1:
             try:
                 ad["Env"] = quote(env.v1_raw())
             except ArgError as e:
                 raise SubmitError(f"failed to insert environment into job ad: {e}")
             ad["EnvDelim"] = quote(";")
-            ad.pop("Environment", None)
-        else:
+        if insert_v2:
             ad["Environment"] = quote(env.v2_raw())
-            ad.pop("Env", None)
-            ad.pop("EnvDelim", None)
 
     def _set_job_status(self, ad):
         hold = self.param_bool("hold")[0]
@@ -812,35 +885,35 @@ class JobAdBuilder:
             ad["HoldReasonCode"] = "15"
             ad["HoldReason"] = quote("submitted on hold at user's request")
         else:
+            # (HoldReason is not removed: a later proc's ad shows its cluster's)
             ad["JobStatus"] = "1"
-            ad.pop("HoldReasonCode", None)
-            ad.pop("HoldReason", None)
         ad["EnteredCurrentStatus"] = str(self.now)
 
     def _std_file(self, ad, cmd, alt, attr, xfer_cmd, xfer_attr, stream_cmd, stream_attr):
         """SetStdin/SetStdout/SetStderr: the file, and whether it is transferred
-        or streamed."""
-        transfer, _ = self.param_bool(xfer_cmd, xfer_attr, True)
-        must_set = not transfer
-        stream, _ = self.param_bool(stream_cmd, stream_attr, False)
+        or streamed. What the ad already says is the default, as HTCondor looks
+        it up in the job ad (a later proc's shows its cluster's)."""
+        transfer = _ad_bool(ad.get(xfer_attr), True)
+        given = self.param_bool(xfer_cmd, xfer_attr, transfer)[0]
+        must_set = given != transfer
+        transfer = given
+        stream = self.param_bool(stream_cmd, stream_attr,
+                                 _ad_bool(ad.get(stream_attr), False))[0]
         value = self.param(cmd, alt)
-        if value is None or value == "/dev/null":
-            if value is None:
+        if value is not None or attr not in ad:
+            if value is None or value == "/dev/null":
                 value = "/dev/null"
-            transfer = stream = False
-        elif self.universe == VM:
-            raise SubmitError("You cannot use input, ouput, and error parameters in the "
-                              "submit description file for vm universe")
-        ad[attr] = quote(value)
+                transfer = stream = False
+            elif self.universe == VM:
+                raise SubmitError("You cannot use input, ouput, and error parameters in the "
+                                  "submit description file for vm universe")
+            ad[attr] = quote(value)
         if transfer:
             ad[stream_attr] = exprs.boolean(stream)
             if must_set:
                 ad[xfer_attr] = "true"
-            else:
-                ad.pop(xfer_attr, None)
         else:
             ad[xfer_attr] = "false"
-            ad.pop(stream_attr, None)
 
     def _set_stdin(self, ad):
         self._std_file(ad, "input", "stdin", "In", "transfer_input", "TransferIn",
