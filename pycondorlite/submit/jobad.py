@@ -81,11 +81,7 @@ class _Tracker:
 class _Replay(dict):
     """A later proc's ad while its steps are replayed: notes whether a key was
     removed (reading and writing it is reading and writing a dict)."""
-    __slots__ = ("removed",)
-
-    def __init__(self, *args):
-        dict.__init__(self, *args)
-        self.removed = False
+    removed = False
 
     def pop(self, k, *default):
         self.removed = True
@@ -893,12 +889,14 @@ class JobAdBuilder:
         """SetStdin/SetStdout/SetStderr: the file, and whether it is transferred
         or streamed. What the ad already says is the default, as HTCondor looks
         it up in the job ad (a later proc's shows its cluster's)."""
-        transfer = _ad_bool(ad.get(xfer_attr), True)
+        t = ad.get(xfer_attr)
+        transfer = True if t is None else _ad_bool(t, True)
         given = self.param_bool(xfer_cmd, xfer_attr, transfer)[0]
         must_set = given != transfer
         transfer = given
+        t = ad.get(stream_attr)
         stream = self.param_bool(stream_cmd, stream_attr,
-                                 _ad_bool(ad.get(stream_attr), False))[0]
+                                 False if t is None else _ad_bool(t, False))[0]
         value = self.param(cmd, alt)
         if value is not None or attr not in ad:
             if value is None or value == "/dev/null":
@@ -909,7 +907,7 @@ class JobAdBuilder:
                                   "submit description file for vm universe")
             ad[attr] = quote(value)
         if transfer:
-            ad[stream_attr] = exprs.boolean(stream)
+            ad[stream_attr] = "true" if stream else "false"
             if must_set:
                 ad[xfer_attr] = "true"
         else:
