@@ -58,6 +58,7 @@ def _ad_bool(text, default):
         return v != 0
     return default
 
+
 PER_PROC_MACROS = {"process", "procid", "step", "itemindex", "row", "item", "jobid", "node"}
 INTEGER_MACROS = {"process", "procid", "step", "itemindex", "row", "cluster", "clusterid"}
 
