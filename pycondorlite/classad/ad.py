@@ -170,6 +170,8 @@ class ExprTree:
 
     def eval(self, scope=None, target=None):
         """The value of the expression, MY being scope and TARGET target."""
+        # _evaluate's body written out: this is the negotiator's hot path,
+        # where the extra call cost a measurable share of a cycle.
         if scope is not None and not isinstance(scope, ClassAd):
             raise TypeError("scope must be a ClassAd")
         if target is not None and not isinstance(target, ClassAd):

@@ -45,18 +45,10 @@ def _ad_string(text):
 
 
 def _ad_bool(text, default):
-    """A boolean attribute's value as HTCondor's LookupBool reads it (a number
-    counts as its truth); default when absent or neither."""
-    if text is None:
-        return default
-    if text == "true" or text == "false":   # what submit writes
-        return text == "true"
-    v = exprs.literal(text)
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, (int, float)):
-        return v != 0
-    return default
+    """A boolean attribute's text as HTCondor's LookupBool reads it (evaluated;
+    a number counts as its truth); default when it is neither."""
+    b = parse_bool(text)
+    return default if b is None else b
 
 
 PER_PROC_MACROS = {"process", "procid", "step", "itemindex", "row", "item", "jobid", "node"}
@@ -256,12 +248,17 @@ class JobAdBuilder:
         self.warnings = []
         self.executables = set()  # executables to check exist (condor_submit's check_sub_file)
         self._templates = {}
+        self._new_record(recording=False)
+        self._tracker = _Tracker(macros, self.per_proc)
+
+    def _new_record(self, recording):
+        """Forget what the first proc's steps taught (a build starts with them)."""
         self._const = {}          # command -> value, for commands with no macro at all
         self._const_bool = {}     # the same for param_bool's answers
         self._raw = {}            # command -> (raw value, name found) of the others
-        self._later_proc = False  # building a proc after the first (its cluster ad exists)
-        self._recording = False
-        self._tracker = _Tracker(macros, self.per_proc)
+        # True while the first proc's steps run; False while they are replayed
+        # for a later proc (whose cluster ad exists then).
+        self._recording = recording
 
     # -- command lookup
     def param(self, name, alt=None):
@@ -451,11 +448,7 @@ class JobAdBuilder:
                 p += 1
 
         self._set_proc_macros(procs[0], spec)
-        self._const = {}
-        self._const_bool = {}
-        self._raw = {}
-        self._later_proc = False
-        self._recording = True
+        self._new_record(recording=True)
         ad = _Recorder(self._base_ad())
         self._tracker = _Tracker(m, self.per_proc)
         self._set_universe(ad)
@@ -489,7 +482,6 @@ class JobAdBuilder:
                          **{k: ad[k] for k in moved if k in ad and k[0] != "."})]
         steps = [getattr(self, s) for s in dirty_steps]
         self._tracker = _Tracker(m, self.per_proc)     # what it notes no longer matters
-        self._later_proc = True
         for pr in procs[1:]:
             self._set_proc_macros(pr, spec)
             tmp = _Replay(ad)
@@ -506,7 +498,6 @@ class JobAdBuilder:
                     if k[0] != ".":
                         pad[k] = tmp[k]
             proc_ads.append(pad)
-        self._later_proc = False
         cluster_ad = ad
         cluster_ad.pop("JobStatus", None)
         _strip_state(cluster_ad)
@@ -827,7 +818,7 @@ class JobAdBuilder:
                               "then you must also specify\nallow_environment_v1=true.")
         env = Environment()
         try:
-            if self._later_proc:
+            if not self._recording:
                 # A later proc starts from its cluster's environment (HTCondor's
                 # get_cluster_ad()), and keeps it as it is unless told otherwise.
                 if not env1 and not env2:
