@@ -1320,16 +1320,7 @@ def _f_debug(node):
     if len(node.args) != 1:
         return lambda env: ERROR
     arg = node.args[0]
-    traced = _compile_traced(arg)
-
-    known = _known_function(arg)
-
-    def debug_(env):
-        start = time.perf_counter()
-        v = traced(env)
-        debugging.report(arg, v, time.perf_counter() - start, known)
-        return v
-    return debug_
+    return _tracing(arg, _compile_traced(arg))
 
 
 def _compile_traced(node):
