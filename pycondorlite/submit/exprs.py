@@ -153,11 +153,9 @@ def references(text, internal=()):
 
 
 def _refs(node, job, machine, internal):
-    t = type(node)
-    if t is N.Instance:
+    if type(node) is N.Instance:
         node = node.tree
-        t = type(node)
-    if t is N.AttrRef:
+    if type(node) is N.AttrRef:
         base = node.base
         if base is None:
             (job if node.lname in internal else machine).add(node.lname)
@@ -174,32 +172,8 @@ def _refs(node, job, machine, internal):
                 return
         _refs(base, job, machine, internal)
         return
-    if t is N.Literal or t is N.Param or t is N.AdRef:
-        return
-    if t is N.Unary:
-        _refs(node.operand, job, machine, internal)
-    elif t is N.Binary:
-        _refs(node.left, job, machine, internal)
-        _refs(node.right, job, machine, internal)
-    elif t is N.Ternary:
-        _refs(node.cond, job, machine, internal)
-        if node.then is not None:
-            _refs(node.then, job, machine, internal)
-        _refs(node.other, job, machine, internal)
-    elif t is N.Paren:
-        _refs(node.expr, job, machine, internal)
-    elif t is N.Subscript:
-        _refs(node.base, job, machine, internal)
-        _refs(node.index, job, machine, internal)
-    elif t is N.Call:
-        for a in node.args:
-            _refs(a, job, machine, internal)
-    elif t is N.ListExpr:
-        for a in node.items:
-            _refs(a, job, machine, internal)
-    elif t is N.AdExpr:
-        for _, a in node.attrs:
-            _refs(a, job, machine, internal)
+    for child in N.children(node):
+        _refs(child, job, machine, internal)
 
 
 def needs_parens_for(text, op):
